@@ -1,0 +1,416 @@
+// Structured fields of one report: frames with their stack context, registers by name, Code:
+// bytes, modules, taint, kernel release and build, hardware, CPU/PID/comm, bug location and the
+// messages just before the report. One pass over the report's lines; every regex is single-line.
+import { callerId } from './prefix.ts';
+import type { ReportLine } from './stream.ts';
+import type { CodeBytes, CrashReport, Frame, FrameContext, SourceLocation } from './types.ts';
+
+export type ReportFields = Omit<
+  CrashReport,
+  'kind' | 'title' | 'altTitles' | 'type' | 'corrupted' | 'corruptedReason' | 'guiltyFrame'
+>;
+
+// ` [<ffffffff81234567>] ? func.isra.0+0x1f/0x40 [mod]` and friends (x86, arm64, riscv, s390, ppc).
+const PC_TOKEN = /^\[<?(?:0x)?([0-9a-f]+)>?\] ?/;
+const FRAME_BODY =
+  /^([A-Za-z_$][\w.$]*)\+(0x[0-9a-f]+)\/(0x[0-9a-f]+)(?: \[([\w-]+)(?: [^\]]*)?\])?(?: ([\w./-]+\.[chSsro]+):(\d+)(?::\d+)?)?( \[inline\])?/;
+// Symbolized inlined frame: `func file.c:NN [inline]`.
+const INLINE_FRAME = /^([A-Za-z_$][\w.$]*) ([\w./-]+\.[chS]):(\d+)(?::\d+)? \[inline\]/;
+// 32-bit arm: `[<c0101234>] (callee) from [<c0105678>] (caller+0x1c/0x40)`; newer: `callee from caller+0x1c/0x40`.
+const ARM_FROM = /^\(([A-Za-z_$][\w.$]*)(?:\+(0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: \[([\w-]+)\])?\) from /;
+// ppc: `[c000000000123456] [c000000000234567] func+0x1/0x2 (unreliable)`.
+
+const STACK_MARK = /^\s*<(\/?)(IRQ|NMI|SOFTIRQ|TASK|EOI|#DF|#MC|#DB|#BP|#NM|#SS|#VC)>\s*$/;
+
+function parseNum(hex: string | undefined): number | null {
+  if (hex === undefined) return null;
+  const n = Number.parseInt(hex, 16);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Parses one frame line; null if it is not a frame. */
+export function parseFrameLine(text: string, context: FrameContext): Frame | null {
+  let s = text.trimStart();
+  let reliable = true;
+  let address: string | null = null;
+  for (let k = 0; k < 2; k++) {
+    const pc = PC_TOKEN.exec(s);
+    if (!pc) break;
+    address ??= pc[1]!;
+    s = s.slice(pc[0].length).trimStart();
+  }
+  if (s.startsWith('? ')) {
+    reliable = false;
+    s = s.slice(2);
+  }
+  if (text.endsWith(' (unreliable)')) reliable = false;
+  const arm = ARM_FROM.exec(s);
+  if (arm) {
+    return {
+      func: arm[1]!,
+      offset: parseNum(arm[2]?.slice(2)),
+      size: parseNum(arm[3]?.slice(2)),
+      module: arm[4] ?? null,
+      address,
+      reliable,
+      context,
+      inlined: false,
+      file: null,
+      line: null,
+    };
+  }
+  const m = FRAME_BODY.exec(s);
+  if (m) {
+    return {
+      func: m[1]!,
+      offset: parseNum(m[2]!.slice(2)),
+      size: parseNum(m[3]!.slice(2)),
+      module: m[4] ?? null,
+      address,
+      reliable,
+      context,
+      inlined: m[7] !== undefined,
+      file: m[5] ?? null,
+      line: m[6] !== undefined ? Number(m[6]) : null,
+    };
+  }
+  const inl = INLINE_FRAME.exec(s);
+  if (inl) {
+    return {
+      func: inl[1]!,
+      offset: null,
+      size: null,
+      module: null,
+      address,
+      reliable,
+      context,
+      inlined: true,
+      file: inl[2]!,
+      line: Number(inl[3]),
+    };
+  }
+  return null;
+}
+
+const MAIN_STACK_START =
+  /Call [Tt]race:|Backtrace:|^\s*backtrace(?: \(crc [0-9a-f]+\))?:|^Stack:|^\s*Call trace:/;
+const OTHER_STACK_START =
+  /^(?:Allocated by task|Freed by task|Last potentially related work creation:|Second to last potentially related|Uninit was (?:created|stored)|Local variable|Memory state around|The buggy address)/;
+
+/** Frame context from a stack marker line, or undefined if the line is not one. */
+function markerContext(text: string, stack: FrameContext[]): boolean {
+  const m = STACK_MARK.exec(text);
+  if (!m) {
+    if (/^\s*--- interrupt: /.test(text) || /Exception stack\(/.test(text)) {
+      stack.push('exception');
+      return true;
+    }
+    return false;
+  }
+  const closing = m[1] === '/';
+  const name = m[2]!;
+  if (name === 'TASK') {
+    if (!closing) stack.splice(0, stack.length, 'task');
+    return true;
+  }
+  if (name === 'EOI') {
+    if (stack.length > 1) stack.pop();
+    return true;
+  }
+  const ctx: FrameContext =
+    name === 'IRQ' ? 'irq' : name === 'NMI' ? 'nmi' : name === 'SOFTIRQ' ? 'softirq' : 'exception';
+  if (closing) {
+    if (stack.length > 1) stack.pop();
+  } else {
+    stack.push(ctx);
+  }
+  return true;
+}
+
+// Register dumps: `RAX: ... RBX: ...`, `pc : f+0x..`, `x29: ...`, `r10: ... r9 : ...`, `NIP:  c0...`, `GPR00: ...`.
+const X86_REG_LINE =
+  /^\s*(?:RIP|EIP|RSP|ESP|RAX|EAX|RDX|EDX|RBP|EBP|RSI|ESI|R0[89]|R1[0-5]|FS|GS|CS|DS|ES|SS|CR[0-4]|DR[0-7]|EFLAGS):/;
+const ARM_REG_LINE =
+  /^\s*(?:pc|lr|sp|ip|fp|psr|pstate|x\d{1,2}|r\d{1,2}|epc|ra|gp|tp|t\d|s\d{1,2}|a\d|status|badaddr|cause|orig_a0)\s*:/;
+const PPC_REG_LINE = /^\s*(?:NIP|LR|CTR|REGS|MSR|CR|XER|CFAR|DAR|DSISR|IRQMASK|SOFTE|TRAP|GPR\d\d):/;
+const S390_PSW = /^\s*Krnl PSW : ([0-9a-f]+) ([0-9a-f]+)/;
+const S390_GPRS = /^\s*Krnl GPRS: (.*)$/;
+const HEX_ROW = /^\s*(?:[0-9a-f]{16} ?){1,4}$/;
+
+function addRegisterPairs(line: string, regs: Record<string, string>): void {
+  const gpr = /^\s*GPR(\d\d):\s*(.*)$/.exec(line);
+  if (gpr) {
+    const base = Number(gpr[1]);
+    const vals = gpr[2]!.trim().split(/\s+/);
+    vals.forEach((v, i) => {
+      regs[`r${base + i}`] = v;
+    });
+    return;
+  }
+  const toks = line.trim().split(/\s+/);
+  let i = 0;
+  while (i < toks.length) {
+    let tok = toks[i]!;
+    let name: string;
+    let value: string | undefined;
+    const colon = tok.indexOf(':');
+    if (colon > 0 && colon < tok.length - 1 && /^[A-Za-z]/.test(tok)) {
+      // `GS:ffff88803ec00000(0000)` or `RIP:0010:...` glued forms.
+      name = tok.slice(0, colon);
+      value = tok.slice(colon + 1);
+      i += 1;
+    } else if (colon === tok.length - 1 && colon > 0) {
+      name = tok.slice(0, colon);
+      value = toks[i + 1];
+      i += 2;
+    } else if (toks[i + 1] === ':') {
+      name = tok;
+      value = toks[i + 2];
+      i += 3;
+    } else {
+      i += 1;
+      continue;
+    }
+    if (value === undefined || !/^[A-Za-z][A-Za-z0-9_]{0,7}$/.test(name)) continue;
+    tok = value;
+    if (tok.startsWith('[<') && tok.endsWith('>]')) tok = tok.slice(2, -2);
+    regs[name] = tok;
+    // `sp : ffff... (x29..)`: arm64 pc/lr values carry `func+0x../0x..`; keep what was printed.
+  }
+}
+
+const CODE_LINE = /^\s*Code: (.*)$/;
+
+export function parseCode(raw: string): CodeBytes | null {
+  const toks = raw.trim().split(/\s+/);
+  const bytes: string[] = [];
+  let faultIndex: number | null = null;
+  for (const t of toks) {
+    let tok = t;
+    let fault = false;
+    if ((tok.startsWith('<') && tok.endsWith('>')) || (tok.startsWith('(') && tok.endsWith(')'))) {
+      tok = tok.slice(1, -1);
+      fault = true;
+    }
+    if (!/^[0-9a-fA-F]{2,16}$/.test(tok)) {
+      if (bytes.length === 0) continue;
+      break;
+    }
+    if (fault && faultIndex === null) faultIndex = bytes.length;
+    bytes.push(tok.toLowerCase());
+  }
+  if (bytes.length === 0) return null;
+  return { bytes, faultIndex, raw: raw.trim() };
+}
+
+const CPU_LINE =
+  /CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,64}?) (?:(?:Tainted: ([A-Z ]+?)|Not tainted) +(\S+)(?: (.*))?$|Tainted: |Not tainted)/;
+const CPU_LINE_SHORT = /CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/;
+const WARN_CPU = /CPU: ?(\d+) PID: (\d+) at /;
+const HUNG_TASK = /INFO: task (.{1,64}):(\d+) blocked/;
+const HARDWARE = /^\s*Hardware name: (.*)$/;
+const MODULES = /^\s*Modules linked in:(.*)$/;
+const BUG_AT =
+  /(?:kernel BUG at|BUG: failure at|WARNING: .*? at|invalid context at|in|at) ([\w./-]+\.[chS]):(\d+)/;
+const TAINT_ONLY = /Tainted: ([A-Z ]+?)(?: |$)/;
+const LINUX_VERSION = /Linux version (\S+) (.*)$/;
+const STRUCTURAL =
+  /^\s*(?:\[<|\[[0-9a-f]{8,}\]|\? |<\/?[A-Z#]+>|[\w.$]+\+0x[0-9a-f]+\/|\(\w|Call [Tt]race|Code:|Modules linked in|---\[ |RIP:|[A-Z]{2,3}[0-9]*: |[a-z]{1,3}\d* ?: |CPU:|Hardware name|Kernel panic|Kernel Offset|Rebooting in|=====|Memory state|[0-9a-f]{8,}: |\s*\w+ [\w./-]+\.[ch]:\d+|.*\bat: )/;
+
+function cleanModule(tok: string): string {
+  const p = tok.indexOf('(');
+  return p > 0 ? tok.slice(0, p) : tok;
+}
+
+/** Fields of a report from its prefix (lines before the header) and its own lines. */
+export function extractFields(prefix: ReportLine[], lines: ReportLine[], context: string): ReportFields {
+  const frames: Frame[] = [];
+  const registers: Record<string, string> = {};
+  let code: CodeBytes | null = null;
+  let codeIsUser = false;
+  let modules: string[] = [];
+  let taint: string | null = null;
+  let kernelRelease: string | null = null;
+  let kernelBuild: string | null = null;
+  let hardware: string | null = null;
+  let cpu: number | null = null;
+  let pid: number | null = null;
+  let comm: string | null = null;
+  let bugLocation: SourceLocation | null = null;
+  let endLine = lines[0]?.lineNo ?? 0;
+  const stack: FrameContext[] = ['task'];
+  let inMain = false;
+  let mainDone = false;
+  let sawMain = false;
+  let s390Gprs = -1;
+  const fallbackFrames: Frame[] = [];
+
+  const header = lines[0]?.text ?? '';
+  const loc = BUG_AT.exec(header);
+  if (loc) bugLocation = { file: loc[1]!, line: Number(loc[2]) };
+  const hung = HUNG_TASK.exec(header);
+  if (hung) {
+    comm = hung[1]!;
+    pid = Number(hung[2]);
+  }
+
+  for (let idx = 0; idx < lines.length; idx++) {
+    const l = lines[idx]!;
+    const t = l.text;
+    if (STRUCTURAL.test(t) || idx < 3) endLine = Math.max(endLine, l.lineNo);
+    if (MAIN_STACK_START.test(t)) {
+      if (!mainDone) {
+        inMain = true;
+        sawMain = true;
+      }
+      continue;
+    }
+    if (OTHER_STACK_START.test(t)) {
+      if (inMain) mainDone = true;
+      inMain = false;
+    }
+    if (markerContext(t, stack)) continue;
+    const cur = stack[stack.length - 1] ?? 'unknown';
+    if (!l.cut || !sawMain) {
+      const f = parseFrameLine(t, cur);
+      if (f) {
+        if (inMain && !mainDone) frames.push(f);
+        else if (!sawMain) fallbackFrames.push(f);
+        continue;
+      }
+    }
+    if (cpu === null) {
+      const c = CPU_LINE.exec(t);
+      if (c) {
+        cpu = Number(c[1]);
+        pid = Number(c[2]);
+        comm = c[3]!;
+        if (c[4] !== undefined) taint = c[4].replace(/\s+/g, '') || null;
+        kernelRelease = c[5] ?? null;
+        kernelBuild = c[6]?.trim() || null;
+        continue;
+      }
+      const cs = CPU_LINE_SHORT.exec(t);
+      if (cs) {
+        cpu = Number(cs[1]);
+        pid = Number(cs[2]);
+        comm = cs[3]!;
+        const tn = TAINT_ONLY.exec(t);
+        if (tn) taint = tn[1]!.replace(/\s+/g, '') || null;
+        continue;
+      }
+      const w = WARN_CPU.exec(t);
+      if (w) {
+        cpu = Number(w[1]);
+        pid = Number(w[2]);
+      }
+    }
+    if (hardware === null) {
+      const h = HARDWARE.exec(t);
+      if (h) {
+        hardware = h[1]!.trim();
+        continue;
+      }
+    }
+    const mod = MODULES.exec(t);
+    if (mod && modules.length === 0) {
+      let rest = mod[1]!;
+      const last = rest.indexOf('[last unloaded');
+      if (last >= 0) rest = rest.slice(0, last);
+      modules = rest
+        .trim()
+        .split(/\s+/)
+        .filter((x) => x.length > 0)
+        .map(cleanModule);
+      continue;
+    }
+    const cd = CODE_LINE.exec(t);
+    if (cd) {
+      // The kernel's Code: line wins over a user-space one (printed after `RIP: 0033:`).
+      const parsed = parseCode(cd[1]!);
+      const user = /^\s*RIP: 0033:/.test(lines[idx - 1]?.text ?? '');
+      if (parsed && (code === null || (codeIsUser && !user))) {
+        code = parsed;
+        codeIsUser = user;
+      }
+      continue;
+    }
+    const psw = S390_PSW.exec(t);
+    if (psw) {
+      registers.PSW_mask = psw[1]!;
+      registers.PSW_addr = psw[2]!;
+      continue;
+    }
+    const g = S390_GPRS.exec(t);
+    if (g) {
+      const vals = g[1]!.trim().split(/\s+/);
+      vals.forEach((v, i) => {
+        registers[`r${i}`] = v;
+      });
+      s390Gprs = vals.length;
+      continue;
+    }
+    if (s390Gprs >= 0 && s390Gprs < 16 && HEX_ROW.test(t)) {
+      for (const v of t.trim().split(/\s+/)) registers[`r${s390Gprs++}`] = v;
+      continue;
+    }
+    if (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t)) {
+      const ripUser = /^\s*RIP: 0033:/.test(t);
+      // User-space register dumps (after `RIP: 0033:`) do not overwrite the kernel ones.
+      if (!ripUser || registers.RIP === undefined) {
+        const tmp: Record<string, string> = {};
+        addRegisterPairs(t, tmp);
+        for (const [k, v] of Object.entries(tmp)) if (registers[k] === undefined) registers[k] = v;
+      }
+      if (/^\s*(?:pc|lr) : /.test(t)) {
+        // arm64 keeps the symbolic value: `pc : f+0x1/0x2 [mod]`.
+        const m = /^\s*(pc|lr) : (\S+)/.exec(t);
+        if (m && registers[m[1]!] === undefined) registers[m[1]!] = m[2]!;
+      }
+    }
+    if (taint === null) {
+      const tn = TAINT_ONLY.exec(t);
+      if (tn && /Tainted: /.test(t) && !/Not tainted/.test(t)) taint = tn[1]!.replace(/\s+/g, '') || null;
+    }
+    if (kernelRelease === null) {
+      const v = LINUX_VERSION.exec(t);
+      if (v) {
+        kernelRelease = v[1]!;
+        kernelBuild = v[2]!.trim();
+      }
+    }
+    if (bugLocation === null && idx < 4) {
+      const b = BUG_AT.exec(t);
+      if (b) bugLocation = { file: b[1]!, line: Number(b[2]) };
+    }
+  }
+  // Prefix lines: the messages printed just before the report (the cut-here marker is decoration).
+  const messages = prefix
+    .map((p) => p.text)
+    .filter((t) => t.trim().length > 0 && !/^-+\[ cut here \]-+$/.test(t.trim()));
+  const outFrames = frames.length > 0 ? frames : fallbackFrames;
+  const ctxStr = callerId(context) ?? outFrames.find((f) => f.reliable)?.context ?? null;
+  const text = [
+    ...prefix.map((p) => p.text),
+    ...lines.filter((l) => !l.questionable).map((l) => l.text),
+  ].join('\n');
+  return {
+    bugLocation,
+    messages,
+    frames: outFrames,
+    registers,
+    code,
+    modules,
+    taint,
+    kernelRelease,
+    kernelBuild,
+    hardware,
+    cpu,
+    pid,
+    comm,
+    context: ctxStr,
+    startLine: lines[0]?.lineNo ?? 0,
+    endLine,
+    text: `${text}\n`,
+  };
+}

@@ -1,0 +1,126 @@
+// Console line prefixes: what a console, syslog or journal puts before the kernel's own text, and
+// the printk "context" of a line (syzkaller's rule: no timestamp -> "", timestamp only -> "console",
+// printk caller id -> the id text such as "[ T1234]"). Every function here is linear in the line.
+
+export const CONTEXT_NONE = '';
+export const CONTEXT_CONSOLE = 'console';
+
+export interface LinePrefix {
+  /** syzkaller-compatible context: "", "console" or the bracketed caller id as printed. */
+  context: string;
+  /** The line with the prefix removed (kept as is when there is no timestamp, as syzkaller does). */
+  stripped: string;
+  /** `? func` frames (and powerpc `(unreliable)`): the unwinder was not sure. */
+  questionable: boolean;
+  /** Seconds since boot from `[ 123.456]`, or null. */
+  time: number | null;
+  /** printk loglevel from `<4>`, or null. */
+  level: number | null;
+}
+
+const MONTHS = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
+
+// `Nov 25 18:20:15 host kernel: ` (syslog, journalctl -k short) or
+// `2026-11-25T18:20:15.123456+00:00 host kernel: ` (rsyslog precise, journalctl -o short-iso).
+const SYSLOG_RE =
+  /^(?:[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
+const DROPPED_RE = /^\*\* \d+ printk messages dropped \*\* /;
+const LEVEL_RE = /^<(\d+)>/;
+const TIME_RE = /^\[ *(\d+)\.(\d+)\]/;
+const CALLER_RE = /^\[ *[CT]\d+\]/;
+
+function stripSyslog(line: string): string {
+  const c = line.charCodeAt(0);
+  // Cheap first-character test: most console lines start with '[' and need no regex.
+  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) {
+    if (c >= 0x41 && !MONTHS.has(line.slice(0, 3))) return line;
+    const m = SYSLOG_RE.exec(line);
+    if (m) return line.slice(m[0].length);
+  }
+  return line;
+}
+
+/** Parses the prefix of one console line (no trailing newline). */
+export function parsePrefix(raw: string): LinePrefix {
+  let line = stripSyslog(raw);
+  const syslog = line !== raw;
+  let rest = line;
+  let level: number | null = null;
+  let time: number | null = null;
+  // Optional "** N printk messages dropped ** " and "<anything> login: " junk before the timestamp.
+  if (rest.charCodeAt(0) === 0x2a) {
+    const d = DROPPED_RE.exec(rest);
+    if (d) rest = rest.slice(d[0].length);
+  }
+  if (rest.charCodeAt(0) !== 0x5b && rest.charCodeAt(0) !== 0x3c) {
+    const login = rest.indexOf(' login: ');
+    if (login >= 0) {
+      const after = rest.slice(login + 8);
+      if (after.charCodeAt(0) === 0x5b || after.charCodeAt(0) === 0x3c) rest = after;
+    }
+  }
+  if (rest.charCodeAt(0) === 0x3c) {
+    const l = LEVEL_RE.exec(rest);
+    if (l) {
+      level = Number(l[1]);
+      rest = rest.slice(l[0].length);
+    }
+  }
+  let context = CONTEXT_NONE;
+  let stripped = line;
+  if (rest.charCodeAt(0) === 0x5b) {
+    const t = TIME_RE.exec(rest);
+    if (t) {
+      time = Number(`${t[1]}.${t[2]}`);
+      let after = rest.slice(t[0].length);
+      let caller: string | null = null;
+      if (after.charCodeAt(0) === 0x5b) {
+        const c = CALLER_RE.exec(after);
+        if (c) {
+          caller = c[0];
+          after = after.slice(c[0].length);
+        }
+      }
+      if (after.charCodeAt(0) === 0x20) {
+        context = caller ?? CONTEXT_CONSOLE;
+        stripped = after.slice(1);
+      } else if (after.length === 0) {
+        context = caller ?? CONTEXT_CONSOLE;
+        stripped = '';
+      }
+    } else {
+      // A bare caller id without a timestamp (`[C1] text`, `[ T12] text`).
+      const c = CALLER_RE.exec(rest);
+      if (c && rest.charCodeAt(c[0].length) === 0x20) {
+        context = c[0];
+        stripped = rest.slice(c[0].length + 1);
+      }
+    }
+  }
+  if (context === CONTEXT_NONE) {
+    // No timestamp: syzkaller keeps the line as is; we only drop syslog/loglevel decoration.
+    stripped = syslog || level !== null ? rest : line;
+    line = stripped;
+    return { context, stripped, questionable: false, time, level };
+  }
+  let questionable = false;
+  if (!stripped.includes('<EOI>')) {
+    if (stripped.includes(' ? ')) questionable = true;
+    else if (stripped.endsWith(' (unreliable)')) questionable = true;
+  }
+  return { context, stripped, questionable, time, level };
+}
+
+/** The caller id without brackets or padding (`[ T1234]` -> `T1234`), or null. */
+export function callerId(context: string): string | null {
+  if (context.length < 3 || context.charCodeAt(0) !== 0x5b) return null;
+  return context.slice(1, -1).trim();
+}
+
+export function isCpuContext(context: string): boolean {
+  return /^\[ *C\d+\]$/.test(context);
+}
+
+export function isTaskContext(context: string): boolean {
+  return /^\[ *T\d+\]$/.test(context);
+}

@@ -1,0 +1,305 @@
+// Streaming crash-log parser: takes a console log in chunks of any size, keeps only a bounded
+// window of recent lines plus the reports that are open, and emits each CrashReport when it ends.
+// Memory is bounded by the window, the number of open reports and the per-report line cap, not by
+// the size of the log. Work per line is constant except when a report closes (linear in its size).
+import { checkCorrupted, extractDescription } from './engine.ts';
+import { extractFields } from './fields.ts';
+import { INFO_MESSAGES_WITH_STACK, matchOops, type Oops, REPORT_START_IGNORES } from './oopses.ts';
+import {
+  CONTEXT_CONSOLE,
+  CONTEXT_NONE,
+  isCpuContext,
+  isTaskContext,
+  type LinePrefix,
+  parsePrefix,
+} from './prefix.ts';
+import { finishTitle, titleToType } from './title.ts';
+import type { CrashReport } from './types.ts';
+
+export interface ParserOptions {
+  /** Lines a report keeps at most (longer reports are cut; the rest of the log still parses). */
+  maxReportLines?: number;
+  /** A report in a printk caller context closes after this many log lines without one of its own. */
+  idleLines?: number;
+  /** Reports open at the same time at most (one per printk caller context). */
+  maxOpenReports?: number;
+}
+
+/** Longer lines are cut before any pattern sees them: printk lines are at most 1 KiB anyway. */
+export const MAX_LINE_CHARS = 4096;
+const PREFIX_WINDOW = 256;
+const REPLAY_MARK = '** replaying previous printk message **';
+const VM_DISCONNECTED = 'serialport: VM disconnected.';
+const DISABLING_LOCK_DEBUGGING = 'Disabling lock debugging due to kernel taint';
+
+export interface ReportLine {
+  text: string;
+  /** 1-based line number in the input. */
+  lineNo: number;
+  /** `? func` (unreliable) frame line: kept for fields, never for titles. */
+  questionable: boolean;
+  /** After the panic_on_warn / circular-locking cut: kept for fields, not for titles. */
+  cut: boolean;
+}
+
+interface OpenReport {
+  oops: Oops;
+  context: string;
+  startLine: number;
+  prefix: ReportLine[];
+  lines: ReportLine[];
+  textLines: number;
+  minLines: number;
+  skipText: boolean;
+  cpuTraceback: boolean;
+  lastSeen: number;
+  seq: number;
+}
+
+interface Pending {
+  raw: string;
+  lineNo: number;
+}
+
+export class CrashLogParser {
+  private readonly maxReportLines: number;
+  private readonly idleLines: number;
+  private readonly maxOpen: number;
+  private readonly onReport: (r: CrashReport) => void;
+  private carry = '';
+  private lineNo = 0;
+  private pending: Pending | null = null;
+  private window: { prefix: LinePrefix; lineNo: number }[] = [];
+  private open: OpenReport[] = [];
+  private done: { seq: number; report: CrashReport }[] = [];
+  private seq = 0;
+  private vmDisconnected = false;
+  private ended = false;
+
+  constructor(onReport: (r: CrashReport) => void, options: ParserOptions = {}) {
+    this.onReport = onReport;
+    this.maxReportLines = options.maxReportLines ?? 5000;
+    this.idleLines = options.idleLines ?? 20000;
+    this.maxOpen = options.maxOpenReports ?? 16;
+  }
+
+  /** Feeds a chunk of the log (any size, may split lines anywhere). */
+  push(chunk: string): void {
+    if (this.ended) throw new Error('CrashLogParser: push() after end()');
+    let start = 0;
+    let text = chunk;
+    if (this.carry.length > 0) {
+      const nl = chunk.indexOf('\n');
+      if (nl < 0) {
+        this.carry = appendCapped(this.carry, chunk);
+        return;
+      }
+      this.line(appendCapped(this.carry, chunk.slice(0, nl)));
+      this.carry = '';
+      start = nl + 1;
+    }
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      this.line(text.slice(start, Math.min(nl, start + MAX_LINE_CHARS + 1)));
+      start = nl + 1;
+    }
+    if (start < text.length) this.carry = text.slice(start, start + MAX_LINE_CHARS + 1);
+    text = '';
+  }
+
+  /** Flushes the last line and every open report. */
+  end(): void {
+    if (this.ended) return;
+    if (this.carry.length > 0) {
+      this.line(this.carry);
+      this.carry = '';
+    }
+    this.ended = true;
+    this.flushPending(null);
+    for (const r of [...this.open]) this.close(r);
+    this.emitReady(true);
+  }
+
+  private line(raw0: string): void {
+    let raw = raw0.length > MAX_LINE_CHARS ? raw0.slice(0, MAX_LINE_CHARS) : raw0;
+    if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+    this.lineNo++;
+    this.flushPending(raw);
+    this.pending = { raw, lineNo: this.lineNo };
+  }
+
+  /** Processes the held-back line now that the next one (or the end) is known. */
+  private flushPending(next: string | null): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    this.process(p.raw, p.lineNo, next);
+  }
+
+  private process(raw: string, lineNo: number, next: string | null): void {
+    if (!this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
+    const prefix = parsePrefix(raw);
+    let oops = matchOops(raw);
+    // A truncated message that the console replays in full right after: wait for the full copy.
+    if (oops && next?.includes(REPLAY_MARK)) oops = null;
+    if (oops) {
+      const owner = this.ownerOf(prefix.context);
+      if (owner && REPORT_START_IGNORES.some((r) => r.test(raw))) {
+        this.append(owner, prefix, lineNo, false);
+      } else {
+        if (prefix.context === CONTEXT_NONE || prefix.context === CONTEXT_CONSOLE) {
+          for (const r of [...this.open]) this.close(r);
+        } else if (owner) this.close(owner);
+        this.start(oops, prefix, lineNo);
+      }
+    } else {
+      if (this.open.length > 0 && INFO_MESSAGES_WITH_STACK.some((m) => raw.includes(m))) {
+        const owner = this.ownerOf(prefix.context);
+        if (owner) this.close(owner);
+      }
+      for (const r of [...this.open]) {
+        if (
+          prefix.context === r.context ||
+          (r.cpuTraceback && isCpuContext(prefix.context) && prefix.context !== r.context)
+        ) {
+          this.append(r, prefix, lineNo, false);
+        } else if (lineNo - r.lastSeen > this.idleLines) {
+          this.close(r);
+        }
+      }
+    }
+    this.window.push({ prefix, lineNo });
+    if (this.window.length > PREFIX_WINDOW * 2) this.window = this.window.slice(-PREFIX_WINDOW);
+  }
+
+  private ownerOf(context: string): OpenReport | undefined {
+    if (context === CONTEXT_NONE || context === CONTEXT_CONSOLE) {
+      return this.open.find((r) => r.context === context) ?? this.open[this.open.length - 1];
+    }
+    return this.open.find((r) => r.context === context);
+  }
+
+  private start(oops: Oops, prefix: LinePrefix, lineNo: number): void {
+    // Up to 5 earlier lines of the same context (50 with a task caller id) are the report's prefix.
+    const max = isTaskContext(prefix.context) ? 50 : 5;
+    const pre: ReportLine[] = [];
+    for (let i = this.window.length - 1; i >= 0 && pre.length < max; i--) {
+      const w = this.window[i]!;
+      if (w.prefix.context !== prefix.context || w.prefix.stripped.length === 0 || w.prefix.questionable)
+        continue;
+      pre.push({ text: w.prefix.stripped, lineNo: w.lineNo, questionable: false, cut: false });
+    }
+    pre.reverse();
+    const r: OpenReport = {
+      oops,
+      context: prefix.context,
+      startLine: lineNo,
+      prefix: pre,
+      lines: [{ text: prefix.stripped, lineNo, questionable: false, cut: false }],
+      textLines: 1,
+      minLines: prefix.stripped.includes('BUG: KMSAN:') ? 16 : 22,
+      skipText: false,
+      cpuTraceback: prefix.stripped.includes('Sending NMI from CPU'),
+      lastSeen: lineNo,
+      seq: this.seq++,
+    };
+    this.open.push(r);
+    if (this.open.length > this.maxOpen) this.close(this.open[0]!);
+  }
+
+  private append(r: OpenReport, prefix: LinePrefix, lineNo: number, _oopsLine: boolean): void {
+    r.lastSeen = lineNo;
+    const text = prefix.stripped;
+    if (prefix.questionable) {
+      r.lines.push({ text, lineNo, questionable: true, cut: r.skipText });
+    } else {
+      r.textLines++;
+      let cut = r.skipText;
+      if (text.includes(DISABLING_LOCK_DEBUGGING)) cut = true;
+      else if (text.includes('Sending NMI from CPU')) r.cpuTraceback = true;
+      else if (
+        (text.includes('Kernel panic - not syncing') ||
+          text.includes('WARNING: possible circular locking dependency detected')) &&
+        r.textLines > r.minLines
+      ) {
+        // panic_on_warn and oops-induced lockdep splats repeat the stack: the report ends here.
+        r.skipText = true;
+        cut = true;
+      }
+      r.lines.push({ text, lineNo, questionable: false, cut });
+    }
+    if (r.lines.length >= this.maxReportLines) this.close(r);
+  }
+
+  private close(r: OpenReport): void {
+    const i = this.open.indexOf(r);
+    if (i < 0) return;
+    this.open.splice(i, 1);
+    const report = buildReport(r.oops, r.context, r.prefix, r.lines, this.vmDisconnected);
+    this.done.push({ seq: r.seq, report });
+    this.emitReady(false);
+  }
+
+  /** Emits closed reports in the order they started. */
+  private emitReady(all: boolean): void {
+    this.done.sort((a, b) => a.seq - b.seq);
+    const oldestOpen = this.open.reduce((m, r) => Math.min(m, r.seq), Number.POSITIVE_INFINITY);
+    while (this.done.length > 0) {
+      const d = this.done[0]!;
+      if (!all && d.seq > oldestOpen) break;
+      this.done.shift();
+      this.onReport(d.report);
+    }
+  }
+}
+
+function appendCapped(a: string, b: string): string {
+  if (a.length >= MAX_LINE_CHARS + 1) return a;
+  return (a + b).slice(0, MAX_LINE_CHARS + 1);
+}
+
+/** Turns the collected lines of one report into a CrashReport. Pure. */
+export function buildReport(
+  oops: Oops,
+  context: string,
+  prefix: ReportLine[],
+  lines: ReportLine[],
+  vmDisconnected: boolean,
+): CrashReport {
+  const titleLines = lines.filter((l) => !l.questionable && !l.cut).map((l) => l.text);
+  const desc = extractDescription(titleLines, oops);
+  let title = desc.title;
+  if (title === '') title = titleLines[0] ?? oops.header;
+  let corrupted = desc.corrupted;
+  if (corrupted === '') {
+    const all = lines.filter((l) => !l.questionable).map((l) => l.text);
+    corrupted = checkCorrupted(title, all, desc.format);
+  }
+  if (vmDisconnected && corrupted === '') corrupted = 'VM disconnected';
+  const finalTitle = finishTitle(title);
+  const altTitles = desc.altTitles.map(finishTitle);
+  const fields = extractFields(prefix, lines, context);
+  return {
+    kind: desc.format?.kind ?? oops.kind,
+    title: finalTitle,
+    altTitles,
+    type: titleToType(finalTitle),
+    corrupted: corrupted !== '',
+    corruptedReason: corrupted === '' ? null : corrupted,
+    guiltyFrame: titleFrame(finalTitle),
+    ...fields,
+  };
+}
+
+const TITLE_FRAME = /^(?:<[a-zA-Z0-9_: ]+>)?[a-zA-Z0-9_:]+/;
+
+/** syzkaller's Frame: the identifier after the last ` in ` of the title that is followed by one. */
+export function titleFrame(title: string): string | null {
+  for (let at = title.lastIndexOf(' in '); at >= 0; at = title.lastIndexOf(' in ', at - 1)) {
+    const m = TITLE_FRAME.exec(title.slice(at + 4));
+    if (m) return m[0];
+    if (at === 0) break;
+  }
+  return null;
+}
