@@ -1,0 +1,49 @@
+// Starting the HTTP server: the app on @hono/node-server, plus the in-process job runner when the
+// store is SQLite (on PostgreSQL, `ktriage worker` processes run jobs; `--worker` runs one here too).
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { LocalRunner, PgBossWorker } from '../jobs/queue.ts';
+import type { KyselyStore } from '../store/store.ts';
+import { type AppDeps, createApp } from './app.ts';
+
+export interface ServerOptions extends Omit<AppDeps, 'store'> {
+  store: KyselyStore;
+  port?: number;
+  hostname?: string;
+  /** Run jobs in this process: default true on SQLite, false on PostgreSQL. */
+  runJobs?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const app = await createApp(opts);
+  const runJobs = opts.runJobs ?? opts.store.dialect === 'sqlite';
+  const runner = runJobs
+    ? opts.store.dialect === 'sqlite'
+      ? new LocalRunner(opts.store)
+      : new PgBossWorker(opts.store)
+    : null;
+  const hostname = opts.hostname ?? '127.0.0.1';
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: opts.port ?? 8080, hostname }, () => resolve(s));
+    s.once('error', reject);
+  });
+  // A client that disconnects mid-request must not take the process down.
+  server.on('clientError', (_err, socket) => socket.destroy());
+  await runner?.start();
+  const port = (server.address() as AddressInfo).port;
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    async close() {
+      await runner?.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,244 @@
+// Opening the database: one Kysely query layer over better-sqlite3 (WAL) and pg. Timestamps are
+// stored as ISO-8601 UTC text and JSON as text in both dialects, so rows read back identically
+// and `substr(occurred_at, 1, 10)` is the UTC day everywhere.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type Generated, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Dialect } from './types.ts';
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface HostsTable {
+  id: Generated<number>;
+  name: string;
+}
+
+export interface KernelsTable {
+  id: Generated<number>;
+  release: string;
+  build: string;
+}
+
+export interface LogsTable {
+  id: Generated<number>;
+  host_id: number;
+  sha256: string;
+  source: string;
+  format: string;
+  size: number;
+  received_at: string;
+  crash_count: number;
+  no_crash: number;
+  warnings: string;
+  text: string | null;
+}
+
+export interface BucketsTable {
+  id: Generated<number>;
+  title: string;
+  kind: string;
+  signature: string;
+  /** Lower-cased title and frames: what `--search` matches. */
+  search_text: string;
+  representative_crash_id: number | null;
+  first_seen: string;
+  last_seen: string;
+  count: number;
+  created_at: string;
+}
+
+export interface CrashesTable {
+  id: Generated<number>;
+  log_id: number;
+  host_id: number;
+  kernel_id: number;
+  content_hash: string;
+  received_at: string;
+  occurred_at: string;
+  title: string;
+  kind: string;
+  raw_text: string;
+  raw_start_line: number;
+  report: string;
+  signature: string;
+  bucket_id: number | null;
+  join_rule: string | null;
+  similarity: number | null;
+}
+
+export interface AnalysesTable {
+  id: Generated<number>;
+  kind: string;
+  title: string;
+  crash_id: number | null;
+  bucket_id: number | null;
+  markdown: string | null;
+  html: string | null;
+  json: string | null;
+  meta: string;
+  job_id: number | null;
+  created_at: string;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  state: string;
+  payload: string;
+  attempts: number;
+  max_attempts: number;
+  timeout_s: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Lease end of the running attempt (in-process runner); a dead worker's job is re-claimed after it. */
+  lease_until: string | null;
+  worker: string | null;
+  result: string | null;
+  error: string | null;
+  boss_id: string | null;
+}
+
+export interface JobAttemptsTable {
+  id: Generated<number>;
+  job_id: number;
+  attempt: number;
+  worker: string;
+  started_at: string;
+  finished_at: string | null;
+  outcome: string | null;
+  error: string | null;
+}
+
+export interface Database {
+  meta: MetaTable;
+  hosts: HostsTable;
+  kernels: KernelsTable;
+  logs: LogsTable;
+  buckets: BucketsTable;
+  crashes: CrashesTable;
+  analyses: AnalysesTable;
+  jobs: JobsTable;
+  job_attempts: JobAttemptsTable;
+}
+
+export type Db = Kysely<Database>;
+
+export interface OpenedDb {
+  db: Db;
+  dialect: Dialect;
+  location: string;
+  /** The PostgreSQL URL (for pg-boss), or null on SQLite. */
+  pgUrl: string | null;
+  /** The SQLite file path, or null on PostgreSQL. */
+  file: string | null;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+export function maskUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+}
+
+/** The database a command uses: --db, then $KTRIAGE_DB, then ./ktriage.db. */
+export function resolveDbUrl(url?: string | null): string {
+  const u = url?.trim() || process.env.KTRIAGE_DB?.trim() || './ktriage.db';
+  return u;
+}
+
+export async function openDb(url?: string | null): Promise<OpenedDb> {
+  const u = resolveDbUrl(url);
+  if (isPostgresUrl(u)) {
+    const pg = await import('pg');
+    const Pool = pg.default.Pool;
+    const pool = new Pool({ connectionString: u, max: Number(process.env.KTRIAGE_PG_POOL ?? 4) });
+    // A connection that dies must not take the process down: the pool replaces it.
+    pool.on('error', () => {});
+    try {
+      const c = await pool.connect();
+      c.release();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw new Error(`cannot connect to ${maskUrl(u)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', location: maskUrl(u), pgUrl: u, file: null };
+  }
+  const file = resolve(u.replace(/^sqlite:(\/\/)?/i, ''));
+  const dir = dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  const Sqlite = (await import('better-sqlite3')).default;
+  let conn: import('better-sqlite3').Database;
+  try {
+    conn = new Sqlite(file, { timeout: 60_000 });
+    conn.pragma('journal_mode = WAL');
+  } catch (err) {
+    throw new Error(
+      `cannot open SQLite database ${file}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  // NORMAL is durable across process crashes in WAL mode (only an OS crash may lose the last
+  // transactions); kill -9 of a writer never loses a committed transaction.
+  conn.pragma('synchronous = NORMAL');
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('busy_timeout = 60000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+  return { db, dialect: 'sqlite', location: file, pgUrl: null, file };
+}
+
+/**
+ * Runs fn in a write transaction that holds the store's global write lock: BEGIN IMMEDIATE on
+ * SQLite (one writer at a time, others wait on busy_timeout), a transaction-scoped advisory lock
+ * on PostgreSQL. Bucketing compares a crash against every bucket, so assignments must serialise.
+ */
+export async function withWriteLock<T>(o: OpenedDb, fn: (trx: Db) => Promise<T>): Promise<T> {
+  if (o.dialect === 'postgres') {
+    return o.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx);
+      return fn(trx as unknown as Db);
+    });
+  }
+  return o.db.connection().execute(async (conn) => {
+    await beginImmediate(conn);
+    try {
+      const r = await fn(conn);
+      await sql`commit`.execute(conn);
+      return r;
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+async function beginImmediate(conn: Db): Promise<void> {
+  // busy_timeout covers waiting for the lock; retry a few times on top for WAL checkpoints.
+  for (let i = 0; ; i++) {
+    try {
+      await sql`begin immediate`.execute(conn);
+      return;
+    } catch (err) {
+      if (i >= 20 || !/SQLITE_BUSY|database is locked/i.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+    }
+  }
+}
+
+/** Arbitrary constant: the advisory lock id of the store's write lock ("ktri"). */
+export const WRITE_LOCK_KEY = 0x6b747269;
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export function toIso(t: string | Date | null | undefined): string | null {
+  if (t == null || t === '') return null;
+  const d = t instanceof Date ? t : new Date(t);
+  if (Number.isNaN(d.getTime())) return null;
+  return d.toISOString();
+}

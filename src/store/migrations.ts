@@ -1,0 +1,184 @@
+// Schema migrations, one list for both dialects. Each migration runs once, in order, inside the
+// store's write lock (so eight processes opening a fresh database at once migrate it once).
+// Never edit a released migration: append a new one.
+import type { CreateTableBuilder } from 'kysely';
+import { type Db, nowIso, type OpenedDb, withWriteLock } from './db.ts';
+import type { Dialect } from './types.ts';
+
+interface Migration {
+  version: number;
+  name: string;
+  up(db: Db, dialect: Dialect): Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the builder's table/column generics do not matter here
+type TB = CreateTableBuilder<any, any>;
+
+/** An auto-increment integer primary key in each dialect's own words. */
+function withId(t: TB, dialect: Dialect): TB {
+  return dialect === 'postgres'
+    ? t.addColumn('id', 'serial', (c) => c.primaryKey())
+    : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema: hosts, kernels, logs, buckets, crashes, analyses, jobs',
+    async up(db, d) {
+      await withId(db.schema.createTable('hosts'), d)
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .execute();
+      await withId(db.schema.createTable('kernels'), d)
+        .addColumn('release', 'text', (c) => c.notNull())
+        .addColumn('build', 'text', (c) => c.notNull().defaultTo(''))
+        .addUniqueConstraint('kernels_release_build', ['release', 'build'])
+        .execute();
+      await withId(db.schema.createTable('logs'), d)
+        .addColumn('host_id', 'integer', (c) => c.notNull().references('hosts.id'))
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('crash_count', 'integer', (c) => c.notNull())
+        .addColumn('no_crash', 'integer', (c) => c.notNull())
+        .addColumn('warnings', 'text', (c) => c.notNull())
+        .addColumn('text', 'text')
+        .addUniqueConstraint('logs_host_sha', ['host_id', 'sha256'])
+        .execute();
+      await withId(db.schema.createTable('buckets'), d)
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('search_text', 'text', (c) => c.notNull())
+        .addColumn('representative_crash_id', 'integer')
+        .addColumn('first_seen', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('buckets_title').on('buckets').column('title').execute();
+      await db.schema.createIndex('buckets_last_seen').on('buckets').column('last_seen').execute();
+      await withId(db.schema.createTable('crashes'), d)
+        .addColumn('log_id', 'integer', (c) => c.notNull().references('logs.id'))
+        .addColumn('host_id', 'integer', (c) => c.notNull().references('hosts.id'))
+        .addColumn('kernel_id', 'integer', (c) => c.notNull().references('kernels.id'))
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('occurred_at', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('raw_text', 'text', (c) => c.notNull())
+        .addColumn('raw_start_line', 'integer', (c) => c.notNull())
+        .addColumn('report', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('bucket_id', 'integer', (c) => c.references('buckets.id'))
+        .addColumn('join_rule', 'text')
+        .addColumn('similarity', d === 'postgres' ? 'double precision' : 'real')
+        .addUniqueConstraint('crashes_host_hash', ['host_id', 'content_hash'])
+        .execute();
+      await db.schema
+        .createIndex('crashes_bucket_time')
+        .on('crashes')
+        .columns(['bucket_id', 'occurred_at'])
+        .execute();
+      await db.schema.createIndex('crashes_occurred').on('crashes').column('occurred_at').execute();
+      await db.schema.createIndex('crashes_log').on('crashes').column('log_id').execute();
+      await db.schema.createIndex('crashes_host').on('crashes').columns(['host_id', 'bucket_id']).execute();
+      await db.schema
+        .createIndex('crashes_kernel')
+        .on('crashes')
+        .columns(['kernel_id', 'bucket_id'])
+        .execute();
+      await withId(db.schema.createTable('jobs'), d)
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('timeout_s', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('lease_until', 'text')
+        .addColumn('worker', 'text')
+        .addColumn('result', 'text')
+        .addColumn('error', 'text')
+        .addColumn('boss_id', 'text')
+        .execute();
+      await db.schema.createIndex('jobs_state').on('jobs').columns(['state', 'id']).execute();
+      await withId(db.schema.createTable('job_attempts'), d)
+        .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id'))
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('worker', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('outcome', 'text')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('job_attempts_job').on('job_attempts').column('job_id').execute();
+      await withId(db.schema.createTable('analyses'), d)
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('crash_id', 'integer', (c) => c.references('crashes.id'))
+        .addColumn('bucket_id', 'integer', (c) => c.references('buckets.id').onDelete('set null'))
+        .addColumn('markdown', 'text')
+        .addColumn('html', 'text')
+        .addColumn('json', 'text')
+        .addColumn('meta', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'integer', (c) => c.references('jobs.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('analyses_crash').on('analyses').column('crash_id').execute();
+      await db.schema.createIndex('analyses_bucket').on('analyses').column('bucket_id').execute();
+      await db
+        .insertInto('meta')
+        .values([{ key: 'bucket_generation', value: '1' }])
+        .execute();
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+async function currentVersion(db: Db): Promise<number> {
+  const r = await db
+    .selectFrom('meta')
+    .select('value')
+    .where('key', '=', 'schema_version')
+    .executeTakeFirst()
+    .catch(() => undefined);
+  return r ? Number(r.value) : 0;
+}
+
+/** Brings the schema up to date; a no-op read when it already is. */
+export async function migrate(o: OpenedDb): Promise<void> {
+  if ((await currentVersion(o.db)) >= SCHEMA_VERSION) return;
+  await withWriteLock(o, async (trx) => {
+    await trx.schema
+      .createTable('meta')
+      .ifNotExists()
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+    const v = await currentVersion(trx);
+    if (v > SCHEMA_VERSION) {
+      throw new Error(`database schema version ${v} is newer than this ktriage (${SCHEMA_VERSION})`);
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= v) continue;
+      await m.up(trx, o.dialect);
+      await upsertMeta(trx, o.dialect, 'schema_version', String(m.version));
+      await upsertMeta(trx, o.dialect, `migration_${m.version}`, `${nowIso()} ${m.name}`);
+    }
+  });
+}
+
+export async function upsertMeta(db: Db, _d: Dialect, key: string, value: string): Promise<void> {
+  await db
+    .insertInto('meta')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+    .execute();
+}

@@ -1,0 +1,1121 @@
+// The Store over Kysely: one code path for SQLite and PostgreSQL. Writes go through
+// withWriteLock (one bucketing writer at a time across processes); parsing happens before the lock.
+import { sql } from 'kysely';
+import type { CrashReport } from '../report/types.ts';
+import { stackSimilarity } from '../signature/index.ts';
+import { Bucketer, DEFAULT_RULES } from './bucketing.ts';
+import { type Db, nowIso, type OpenedDb, toIso, withWriteLock } from './db.ts';
+import { InputError } from './formats.ts';
+import type { JobBackend } from './jobs-backend.ts';
+import { upsertMeta } from './migrations.ts';
+import { type PreparedCrash, type PreparedLog, prepareLog } from './prepare.ts';
+import type {
+  Analysis,
+  AnalysisFilter,
+  AnalysisInput,
+  AnalysisSummary,
+  Bucket,
+  BucketFilter,
+  BucketList,
+  BucketListItem,
+  Crash,
+  CrashSummary,
+  DayCount,
+  IngestedCrash,
+  IngestInput,
+  IngestResult,
+  IsoTime,
+  Job,
+  JobFilter,
+  JobInput,
+  JoinRule,
+  LogFormat,
+  PageOpts,
+  RebucketResult,
+  Store,
+  StoredLog,
+  StoreStats,
+} from './types.ts';
+
+const CHUNK = 400;
+
+function chunks<T>(xs: T[], n = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+function round4(x: number | null): number | null {
+  return x == null ? null : Math.round(x * 10000) / 10000;
+}
+
+function num(x: unknown): number {
+  return typeof x === 'number' ? x : Number(x);
+}
+
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function dayRange(from: string, to: string, maxDays = 366): string[] {
+  const end = Date.parse(`${to}T00:00:00Z`);
+  let start = Date.parse(`${from}T00:00:00Z`);
+  if (Number.isNaN(end) || Number.isNaN(start)) return [];
+  start = Math.max(start, end - (maxDays - 1) * 86400_000);
+  const out: string[] = [];
+  for (let t = start; t <= end; t += 86400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+function fillDays(days: string[], counts: Map<string, number>): DayCount[] {
+  return days.map((day) => ({ day, count: counts.get(day) ?? 0 }));
+}
+
+export class KyselyStore implements Store {
+  readonly dialect;
+  readonly location;
+  private readonly db: Db;
+  private bucketer: Bucketer | null = null;
+  private generation = '';
+  private readonly hostIds = new Map<string, number>();
+  private readonly kernelIds = new Map<string, number>();
+
+  constructor(
+    private readonly o: OpenedDb,
+    private readonly jobs: JobBackend,
+  ) {
+    this.dialect = o.dialect;
+    this.location = o.location;
+    this.db = o.db;
+  }
+
+  /** For the jobs module and tests: the underlying handle. */
+  get opened(): OpenedDb {
+    return this.o;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Ingest
+
+  async ingestLog(input: IngestInput): Promise<IngestResult> {
+    const [r] = await this.ingestLogs([input]);
+    return r!;
+  }
+
+  async ingestLogs(inputs: IngestInput[]): Promise<IngestResult[]> {
+    const receivedAt = nowIso();
+    // Parse outside the lock; a bad input fails alone, before anything is written.
+    const prepared = inputs.map((i) => prepareLog(i, receivedAt));
+    return this.writePrepared(prepared);
+  }
+
+  /** The write half of ingest, for callers that prepared logs themselves (worker pools). */
+  async writePrepared(prepared: PreparedLog[]): Promise<IngestResult[]> {
+    if (prepared.length === 0) return [];
+    try {
+      return await withWriteLock(this.o, (trx) => this.writeBatch(trx, prepared));
+    } catch (err) {
+      // The rolled-back transaction may have fed ids to the caches: forget them.
+      this.resetCaches();
+      throw err;
+    }
+  }
+
+  private resetCaches(): void {
+    this.bucketer = null;
+    this.hostIds.clear();
+    this.kernelIds.clear();
+  }
+
+  private async refreshBuckets(trx: Db): Promise<Bucketer> {
+    const gen = await trx
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', 'bucket_generation')
+      .executeTakeFirst();
+    const g = gen?.value ?? '';
+    if (!this.bucketer || g !== this.generation) {
+      this.bucketer = new Bucketer(stackSimilarity, DEFAULT_RULES);
+      this.generation = g;
+    }
+    const b = this.bucketer;
+    const rows = await trx
+      .selectFrom('buckets')
+      .select(['id', 'title', 'signature'])
+      .where('id', '>', b.maxId)
+      .orderBy('id')
+      .execute();
+    for (const r of rows)
+      b.add({ id: num(r.id), title: r.title, signature: JSON.parse(r.signature) as string[] });
+    return b;
+  }
+
+  private async hostIdsFor(trx: Db, names: string[]): Promise<Map<string, number>> {
+    const missing = [...new Set(names)].filter((n) => !this.hostIds.has(n));
+    for (const part of chunks(missing)) {
+      await trx
+        .insertInto('hosts')
+        .values(part.map((name) => ({ name })))
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      const rows = await trx.selectFrom('hosts').select(['id', 'name']).where('name', 'in', part).execute();
+      for (const r of rows) this.hostIds.set(r.name, num(r.id));
+    }
+    return this.hostIds;
+  }
+
+  private async kernelIdsFor(
+    trx: Db,
+    keys: { release: string; build: string }[],
+  ): Promise<Map<string, number>> {
+    const k = (r: string, b: string) => `${r}\n${b}`;
+    const missing = new Map<string, { release: string; build: string }>();
+    for (const x of keys)
+      if (!this.kernelIds.has(k(x.release, x.build))) missing.set(k(x.release, x.build), x);
+    for (const part of chunks([...missing.values()])) {
+      await trx
+        .insertInto('kernels')
+        .values(part)
+        .onConflict((oc) => oc.columns(['release', 'build']).doNothing())
+        .execute();
+      const rows = await trx
+        .selectFrom('kernels')
+        .select(['id', 'release', 'build'])
+        .where(
+          'release',
+          'in',
+          part.map((p) => p.release),
+        )
+        .execute();
+      for (const r of rows) this.kernelIds.set(k(r.release, r.build), num(r.id));
+    }
+    return this.kernelIds;
+  }
+
+  private async writeBatch(trx: Db, logs: PreparedLog[]): Promise<IngestResult[]> {
+    const bucketer = await this.refreshBuckets(trx);
+    const hostIds = await this.hostIdsFor(
+      trx,
+      logs.map((l) => l.host),
+    );
+    const kernelIds = await this.kernelIdsFor(
+      trx,
+      logs.flatMap((l) => l.crashes.map((c) => ({ release: c.kernelRelease, build: c.kernelBuild }))),
+    );
+    const kid = (c: PreparedCrash) => kernelIds.get(`${c.kernelRelease}\n${c.kernelBuild}`)!;
+
+    // Logs: existing (host, sha256) pairs are duplicates; the rest are inserted.
+    const existingLogs = new Map<string, number>();
+    for (const part of chunks([...new Set(logs.map((l) => l.sha256))])) {
+      const rows = await trx
+        .selectFrom('logs')
+        .select(['id', 'host_id', 'sha256'])
+        .where('sha256', 'in', part)
+        .execute();
+      for (const r of rows) existingLogs.set(`${num(r.host_id)}:${r.sha256}`, num(r.id));
+    }
+    const logIds: number[] = [];
+    const duplicateLog: boolean[] = [];
+    for (const l of logs) {
+      const key = `${hostIds.get(l.host)}:${l.sha256}`;
+      const have = existingLogs.get(key);
+      if (have !== undefined) {
+        logIds.push(have);
+        duplicateLog.push(true);
+        continue;
+      }
+      const row = await trx
+        .insertInto('logs')
+        .values({
+          host_id: hostIds.get(l.host)!,
+          sha256: l.sha256,
+          source: l.source,
+          format: l.format,
+          size: l.size,
+          received_at: l.receivedAt,
+          crash_count: l.crashes.length,
+          no_crash: l.crashes.length === 0 ? 1 : 0,
+          warnings: JSON.stringify(l.warnings),
+          text: l.text,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      existingLogs.set(key, num(row.id));
+      logIds.push(num(row.id));
+      duplicateLog.push(false);
+    }
+
+    // Crashes already stored (same host, same content hash) are not written again.
+    interface Existing {
+      id: number;
+      bucketId: number | null;
+      rule: JoinRule | null;
+      similarity: number | null;
+    }
+    const existing = new Map<string, Existing>();
+    const allHashes = [...new Set(logs.flatMap((l) => l.crashes.map((c) => c.contentHash)))];
+    for (const part of chunks(allHashes)) {
+      const rows = await trx
+        .selectFrom('crashes')
+        .select(['id', 'host_id', 'content_hash', 'bucket_id', 'join_rule', 'similarity'])
+        .where('content_hash', 'in', part)
+        .execute();
+      for (const r of rows) {
+        existing.set(`${num(r.host_id)}:${r.content_hash}`, {
+          id: num(r.id),
+          bucketId: r.bucket_id == null ? null : num(r.bucket_id),
+          rule: r.join_rule as JoinRule | null,
+          similarity: r.similarity,
+        });
+      }
+    }
+
+    interface Pending {
+      key: string;
+      logIndex: number;
+      crash: PreparedCrash;
+      bucketId: number;
+      rule: JoinRule;
+      similarity: number | null;
+      newBucket: boolean;
+    }
+    const pending: Pending[] = [];
+    const pendingKeys = new Set<string>();
+    const touched = new Set<number>();
+    const founders = new Map<number, string>();
+    for (let li = 0; li < logs.length; li++) {
+      const l = logs[li]!;
+      const hid = hostIds.get(l.host)!;
+      for (const c of l.crashes) {
+        const key = `${hid}:${c.contentHash}`;
+        if (existing.has(key) || pendingKeys.has(key)) continue;
+        pendingKeys.add(key);
+        const d = bucketer.decide(c.title, c.signature);
+        let bucketId = d.bucketId;
+        if (bucketId == null) {
+          const row = await trx
+            .insertInto('buckets')
+            .values({
+              title: c.title,
+              kind: c.kind,
+              signature: JSON.stringify(c.signature),
+              search_text: searchText(c.title, c.signature),
+              representative_crash_id: null,
+              first_seen: c.occurredAt,
+              last_seen: c.occurredAt,
+              count: 0,
+              created_at: nowIso(),
+            })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          bucketId = num(row.id);
+          bucketer.add({ id: bucketId, title: c.title, signature: c.signature });
+          founders.set(bucketId, key);
+        }
+        touched.add(bucketId);
+        pending.push({
+          key,
+          logIndex: li,
+          crash: c,
+          bucketId,
+          rule: d.rule,
+          similarity: round4(d.similarity),
+          newBucket: d.bucketId == null,
+        });
+      }
+    }
+
+    const idByKey = new Map<string, number>();
+    for (const part of chunks(pending, 200)) {
+      const rows = await trx
+        .insertInto('crashes')
+        .values(
+          part.map((p) => ({
+            log_id: logIds[p.logIndex]!,
+            host_id: hostIds.get(logs[p.logIndex]!.host)!,
+            kernel_id: kid(p.crash),
+            content_hash: p.crash.contentHash,
+            received_at: logs[p.logIndex]!.receivedAt,
+            occurred_at: p.crash.occurredAt,
+            title: p.crash.title,
+            kind: p.crash.kind,
+            raw_text: p.crash.rawText,
+            raw_start_line: p.crash.rawStartLine,
+            report: JSON.stringify(p.crash.report),
+            signature: JSON.stringify(p.crash.signature),
+            bucket_id: p.bucketId,
+            join_rule: p.rule,
+            similarity: p.similarity,
+          })),
+        )
+        .returning(['id', 'host_id', 'content_hash'])
+        .execute();
+      for (const r of rows) idByKey.set(`${num(r.host_id)}:${r.content_hash}`, num(r.id));
+    }
+    for (const [bucketId, key] of founders) {
+      await trx
+        .updateTable('buckets')
+        .set({ representative_crash_id: idByKey.get(key)! })
+        .where('id', '=', bucketId)
+        .execute();
+    }
+    await this.recount(trx, [...touched]);
+
+    // Results, in input order.
+    const pendingByKey = new Map(pending.map((p) => [p.key, p]));
+    const titleById = new Map<number, string>();
+    return logs.map((l, li) => {
+      const hid = hostIds.get(l.host)!;
+      const crashes: IngestedCrash[] = l.crashes.map((c) => {
+        const key = `${hid}:${c.contentHash}`;
+        const p = pendingByKey.get(key);
+        if (p && p.logIndex === li) {
+          return {
+            crashId: idByKey.get(key)!,
+            bucketId: p.bucketId,
+            title: c.title,
+            created: true,
+            rule: p.rule,
+            similarity: p.similarity,
+            newBucket: p.newBucket,
+          };
+        }
+        const e = existing.get(key);
+        const id = e?.id ?? idByKey.get(key)!;
+        titleById.set(id, c.title);
+        return {
+          crashId: id,
+          bucketId: e?.bucketId ?? p?.bucketId ?? 0,
+          title: c.title,
+          created: false,
+          rule: e?.rule ?? p?.rule ?? 'new',
+          similarity: e?.similarity ?? p?.similarity ?? null,
+          newBucket: false,
+        };
+      });
+      return {
+        logId: logIds[li]!,
+        source: l.source,
+        host: l.host,
+        format: l.format,
+        duplicateLog: duplicateLog[li]!,
+        crashes,
+        noCrash: l.crashes.length === 0,
+        warnings: l.warnings,
+      };
+    });
+  }
+
+  /** Re-derives count and first/last seen of buckets from their members (always consistent). */
+  private async recount(trx: Db, bucketIds: number[]): Promise<void> {
+    for (const part of chunks(bucketIds.sort((a, b) => a - b))) {
+      await trx
+        .updateTable('buckets')
+        .set((eb) => ({
+          count: eb
+            .selectFrom('crashes')
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .whereRef('crashes.bucket_id', '=', 'buckets.id'),
+          first_seen: eb
+            .selectFrom('crashes')
+            .select((e) => e.fn.min('crashes.occurred_at').as('t'))
+            .whereRef('crashes.bucket_id', '=', 'buckets.id'),
+          last_seen: eb
+            .selectFrom('crashes')
+            .select((e) => e.fn.max('crashes.occurred_at').as('t'))
+            .whereRef('crashes.bucket_id', '=', 'buckets.id'),
+        }))
+        .where('id', 'in', part)
+        .execute();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Queries
+
+  async listBuckets(filter: BucketFilter = {}): Promise<BucketList> {
+    const since = toIso(filter.since ?? null);
+    const until = toIso(filter.until ?? null);
+    let base = this.db
+      .selectFrom('crashes as c')
+      .innerJoin('buckets as b', 'b.id', 'c.bucket_id')
+      .innerJoin('hosts as h', 'h.id', 'c.host_id')
+      .innerJoin('kernels as k', 'k.id', 'c.kernel_id');
+    if (since) base = base.where('c.occurred_at', '>=', since);
+    if (until) base = base.where('c.occurred_at', '<=', until);
+    if (filter.host) base = base.where('h.name', '=', filter.host);
+    if (filter.kernel) {
+      const k = filter.kernel;
+      base = k.endsWith('*')
+        ? base.where(sql<boolean>`k.release like ${`${likeEscape(k.slice(0, -1))}%`} escape '\\'`)
+        : base.where('k.release', '=', k);
+    }
+    if (filter.search?.trim()) {
+      const s = `%${likeEscape(filter.search.trim().toLowerCase())}%`;
+      base = base.where(sql<boolean>`b.search_text like ${s} escape '\\'`);
+    }
+    const grouped = base
+      .select((eb) => [
+        'b.id as id',
+        'b.title as title',
+        'b.kind as kind',
+        eb.fn.countAll<number>().as('n'),
+        sql<number>`count(distinct c.host_id)`.as('nhosts'),
+        eb.fn.min('c.occurred_at').as('first_seen'),
+        eb.fn.max('c.occurred_at').as('last_seen'),
+      ])
+      .groupBy(['b.id', 'b.title', 'b.kind']);
+    const totalRow = await this.db
+      .selectFrom(grouped.as('g'))
+      .select((eb) => eb.fn.countAll<number>().as('total'))
+      .executeTakeFirst();
+    const sort = filter.sort ?? 'lastSeen';
+    const col = {
+      lastSeen: 'last_seen',
+      firstSeen: 'first_seen',
+      count: 'n',
+      title: 'title',
+      hosts: 'nhosts',
+    }[sort] as 'last_seen' | 'first_seen' | 'n' | 'title' | 'nhosts';
+    const dir = filter.order ?? (sort === 'title' ? 'asc' : 'desc');
+    const limit = Math.max(0, Math.min(filter.limit ?? 10_000, 100_000));
+    const rows = await this.db
+      .selectFrom(grouped.as('g'))
+      .selectAll()
+      .orderBy(col, dir)
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .offset(Math.max(0, filter.offset ?? 0))
+      .execute();
+    const ids = rows.map((r) => num(r.id));
+    const hosts = await this.namesPerBucket(ids, 'host', filter);
+    const kernels = await this.namesPerBucket(ids, 'kernel', filter);
+    let perDay: Map<number, DayCount[]> | null = null;
+    if (filter.perDayDays && filter.perDayDays > 0) {
+      perDay = await this.perDayFor(ids, filter.perDayDays, until);
+    }
+    const items: BucketListItem[] = rows.map((r) => {
+      const id = num(r.id);
+      const item: BucketListItem = {
+        id,
+        title: r.title,
+        count: num(r.n),
+        hosts: hosts.get(id) ?? [],
+        kernels: kernels.get(id) ?? [],
+        firstSeen: String(r.first_seen),
+        lastSeen: String(r.last_seen),
+        kind: r.kind,
+      };
+      if (perDay) item.perDay = perDay.get(id) ?? [];
+      return item;
+    });
+    return { items, total: num(totalRow?.total ?? 0) };
+  }
+
+  private async namesPerBucket(
+    ids: number[],
+    what: 'host' | 'kernel',
+    filter: BucketFilter,
+  ): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    const since = toIso(filter.since ?? null);
+    for (const part of chunks(ids)) {
+      if (part.length === 0) continue;
+      let q =
+        what === 'host'
+          ? this.db
+              .selectFrom('crashes as c')
+              .innerJoin('hosts as x', 'x.id', 'c.host_id')
+              .select(['c.bucket_id as bid', 'x.name as name'])
+          : this.db
+              .selectFrom('crashes as c')
+              .innerJoin('kernels as x', 'x.id', 'c.kernel_id')
+              .select(['c.bucket_id as bid', 'x.release as name']);
+      q = q.where('c.bucket_id', 'in', part);
+      if (since) q = q.where('c.occurred_at', '>=', since);
+      const rows = await q.distinct().execute();
+      for (const r of rows) {
+        const id = num(r.bid);
+        const list = out.get(id);
+        if (list) list.push(r.name);
+        else out.set(id, [r.name]);
+      }
+    }
+    for (const list of out.values()) list.sort();
+    return out;
+  }
+
+  private async perDayFor(
+    ids: number[],
+    days: number,
+    until: string | null,
+  ): Promise<Map<number, DayCount[]>> {
+    const end = (until ?? nowIso()).slice(0, 10);
+    const startMs = Date.parse(`${end}T00:00:00Z`) - (days - 1) * 86400_000;
+    const start = new Date(startMs).toISOString().slice(0, 10);
+    const range = dayRange(start, end, days);
+    const counts = new Map<number, Map<string, number>>();
+    for (const part of chunks(ids)) {
+      if (part.length === 0) continue;
+      const rows = await this.db
+        .selectFrom('crashes')
+        .select((eb) => [
+          'bucket_id',
+          sql<string>`substr(occurred_at, 1, 10)`.as('day'),
+          eb.fn.countAll<number>().as('n'),
+        ])
+        .where('bucket_id', 'in', part)
+        .where('occurred_at', '>=', `${start}T00:00:00.000Z`)
+        .groupBy(['bucket_id', sql`substr(occurred_at, 1, 10)`])
+        .execute();
+      for (const r of rows) {
+        const id = num(r.bucket_id);
+        let m = counts.get(id);
+        if (!m) {
+          m = new Map();
+          counts.set(id, m);
+        }
+        m.set(r.day, num(r.n));
+      }
+    }
+    const out = new Map<number, DayCount[]>();
+    for (const id of ids) out.set(id, fillDays(range, counts.get(id) ?? new Map()));
+    return out;
+  }
+
+  async bucketPerDay(
+    bucketId: number,
+    opts: { since?: IsoTime | Date; until?: IsoTime | Date } = {},
+  ): Promise<DayCount[]> {
+    const b = await this.db
+      .selectFrom('buckets')
+      .select(['first_seen', 'last_seen'])
+      .where('id', '=', bucketId)
+      .executeTakeFirst();
+    if (!b) return [];
+    const from = (toIso(opts.since ?? null) ?? b.first_seen).slice(0, 10);
+    const to = (toIso(opts.until ?? null) ?? b.last_seen).slice(0, 10);
+    const rows = await this.db
+      .selectFrom('crashes')
+      .select((eb) => [sql<string>`substr(occurred_at, 1, 10)`.as('day'), eb.fn.countAll<number>().as('n')])
+      .where('bucket_id', '=', bucketId)
+      .groupBy(sql`substr(occurred_at, 1, 10)`)
+      .execute();
+    return fillDays(dayRange(from, to), new Map(rows.map((r) => [r.day, num(r.n)])));
+  }
+
+  async getBucket(id: number, opts: { members?: PageOpts } = {}): Promise<Bucket | null> {
+    const b = await this.db.selectFrom('buckets').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!b) return null;
+    const hostCounts = await this.db
+      .selectFrom('crashes as c')
+      .innerJoin('hosts as h', 'h.id', 'c.host_id')
+      .select((eb) => ['h.name as name', eb.fn.countAll<number>().as('n')])
+      .where('c.bucket_id', '=', id)
+      .groupBy('h.name')
+      .execute();
+    const kernelCounts = await this.db
+      .selectFrom('crashes as c')
+      .innerJoin('kernels as k', 'k.id', 'c.kernel_id')
+      .select((eb) => ['k.release as name', eb.fn.countAll<number>().as('n')])
+      .where('c.bucket_id', '=', id)
+      .groupBy('k.release')
+      .execute();
+    const byCount = (a: { name: string; count: number }, c: { name: string; count: number }) =>
+      c.count - a.count || (a.name < c.name ? -1 : a.name > c.name ? 1 : 0);
+    const hc = hostCounts.map((r) => ({ name: r.name, count: num(r.n) })).sort(byCount);
+    const kc = kernelCounts.map((r) => ({ name: r.name, count: num(r.n) })).sort(byCount);
+    return {
+      id: num(b.id),
+      title: b.title,
+      kind: b.kind,
+      count: num(b.count),
+      hosts: hc.map((h) => h.name).sort(),
+      kernels: kc.map((k) => k.name).sort(),
+      firstSeen: b.first_seen,
+      lastSeen: b.last_seen,
+      signature: JSON.parse(b.signature) as string[],
+      representativeCrashId: num(b.representative_crash_id ?? 0),
+      hostCounts: hc,
+      kernelCounts: kc,
+      perDay: await this.bucketPerDay(id),
+      members: await this.listBucketCrashes(id, opts.members ?? { limit: 100 }),
+      analyses: await this.listAnalyses({ bucketId: id }),
+    };
+  }
+
+  private crashSummaryQuery() {
+    return this.db
+      .selectFrom('crashes as c')
+      .innerJoin('hosts as h', 'h.id', 'c.host_id')
+      .innerJoin('kernels as k', 'k.id', 'c.kernel_id')
+      .select([
+        'c.id as id',
+        'c.bucket_id as bucket_id',
+        'c.title as title',
+        'c.kind as kind',
+        'h.name as host',
+        'k.release as kernel',
+        'c.occurred_at as occurred_at',
+        'c.received_at as received_at',
+        'c.join_rule as join_rule',
+        'c.similarity as similarity',
+      ]);
+  }
+
+  private toSummary(r: {
+    id: number;
+    bucket_id: number | null;
+    title: string;
+    kind: string;
+    host: string;
+    kernel: string;
+    occurred_at: string;
+    received_at: string;
+    join_rule: string | null;
+    similarity: number | null;
+  }): CrashSummary {
+    return {
+      id: num(r.id),
+      bucketId: r.bucket_id == null ? null : num(r.bucket_id),
+      title: r.title,
+      kind: r.kind,
+      host: r.host,
+      kernel: r.kernel,
+      occurredAt: r.occurred_at,
+      receivedAt: r.received_at,
+      rule: r.join_rule as JoinRule | null,
+      similarity: r.similarity == null ? null : Number(r.similarity),
+    };
+  }
+
+  async listBucketCrashes(bucketId: number, opts: PageOpts = {}): Promise<CrashSummary[]> {
+    const rows = await this.crashSummaryQuery()
+      .where('c.bucket_id', '=', bucketId)
+      .orderBy('c.occurred_at', 'desc')
+      .orderBy('c.id', 'desc')
+      .limit(Math.max(0, Math.min(opts.limit ?? 100, 100_000)))
+      .offset(Math.max(0, opts.offset ?? 0))
+      .execute();
+    return rows.map((r) => this.toSummary(r));
+  }
+
+  async listCrashes(
+    filter: PageOpts & { host?: string; kernel?: string; since?: IsoTime | Date } = {},
+  ): Promise<CrashSummary[]> {
+    let q = this.crashSummaryQuery();
+    if (filter.host) q = q.where('h.name', '=', filter.host);
+    if (filter.kernel) q = q.where('k.release', '=', filter.kernel);
+    const since = toIso(filter.since ?? null);
+    if (since) q = q.where('c.occurred_at', '>=', since);
+    const rows = await q
+      .orderBy('c.id', 'desc')
+      .limit(Math.max(0, Math.min(filter.limit ?? 100, 100_000)))
+      .offset(Math.max(0, filter.offset ?? 0))
+      .execute();
+    return rows.map((r) => this.toSummary(r));
+  }
+
+  async getCrash(id: number): Promise<Crash | null> {
+    const r = await this.db
+      .selectFrom('crashes as c')
+      .innerJoin('hosts as h', 'h.id', 'c.host_id')
+      .innerJoin('kernels as k', 'k.id', 'c.kernel_id')
+      .innerJoin('logs as l', 'l.id', 'c.log_id')
+      .select([
+        'c.id as id',
+        'c.bucket_id as bucket_id',
+        'c.title as title',
+        'c.kind as kind',
+        'h.name as host',
+        'k.release as kernel',
+        'k.build as build',
+        'c.occurred_at as occurred_at',
+        'c.received_at as received_at',
+        'c.join_rule as join_rule',
+        'c.similarity as similarity',
+        'c.raw_text as raw_text',
+        'c.raw_start_line as raw_start_line',
+        'c.report as report',
+        'c.signature as signature',
+        'c.content_hash as content_hash',
+        'c.log_id as log_id',
+        'l.source as source',
+      ])
+      .where('c.id', '=', id)
+      .executeTakeFirst();
+    if (!r) return null;
+    return {
+      ...this.toSummary(r),
+      rawText: r.raw_text,
+      rawStartLine: num(r.raw_start_line),
+      report: JSON.parse(r.report) as CrashReport,
+      signature: JSON.parse(r.signature) as string[],
+      contentHash: r.content_hash,
+      kernelBuild: r.build || null,
+      logId: num(r.log_id),
+      logSource: r.source,
+      analyses: await this.listAnalyses({ crashId: id }),
+    };
+  }
+
+  private logQuery() {
+    return this.db
+      .selectFrom('logs as l')
+      .innerJoin('hosts as h', 'h.id', 'l.host_id')
+      .select([
+        'l.id as id',
+        'l.source as source',
+        'h.name as host',
+        'l.format as format',
+        'l.sha256 as sha256',
+        'l.size as size',
+        'l.received_at as received_at',
+        'l.crash_count as crash_count',
+        'l.no_crash as no_crash',
+        'l.warnings as warnings',
+      ]);
+  }
+
+  private toLog(r: {
+    id: number;
+    source: string;
+    host: string;
+    format: string;
+    sha256: string;
+    size: number;
+    received_at: string;
+    crash_count: number;
+    no_crash: number;
+    warnings: string;
+    text?: string | null;
+  }): StoredLog {
+    return {
+      id: num(r.id),
+      source: r.source,
+      host: r.host,
+      format: r.format as LogFormat,
+      sha256: r.sha256,
+      size: num(r.size),
+      receivedAt: r.received_at,
+      crashCount: num(r.crash_count),
+      noCrash: num(r.no_crash) === 1,
+      warnings: JSON.parse(r.warnings) as string[],
+      text: r.text ?? null,
+    };
+  }
+
+  async getLog(id: number): Promise<StoredLog | null> {
+    const r = await this.logQuery().select('l.text as text').where('l.id', '=', id).executeTakeFirst();
+    return r ? this.toLog(r) : null;
+  }
+
+  async listNoCrashLogs(opts: PageOpts = {}): Promise<StoredLog[]> {
+    const rows = await this.logQuery()
+      .where('l.no_crash', '=', 1)
+      .orderBy('l.id', 'desc')
+      .limit(Math.max(0, Math.min(opts.limit ?? 100, 10_000)))
+      .offset(Math.max(0, opts.offset ?? 0))
+      .execute();
+    return rows.map((r) => this.toLog(r));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Analyses
+
+  async addAnalysis(a: AnalysisInput): Promise<number> {
+    if (!a.kind || !a.title) throw new InputError('analysis', 'kind and title are required');
+    if (a.markdown == null && a.html == null && a.json === undefined) {
+      throw new InputError('analysis', 'at least one of markdown, html, json is required');
+    }
+    if (
+      a.crashId != null &&
+      !(await this.db.selectFrom('crashes').select('id').where('id', '=', a.crashId).executeTakeFirst())
+    ) {
+      throw new InputError('analysis', `crash ${a.crashId} does not exist`);
+    }
+    if (
+      a.bucketId != null &&
+      !(await this.db.selectFrom('buckets').select('id').where('id', '=', a.bucketId).executeTakeFirst())
+    ) {
+      throw new InputError('analysis', `bucket ${a.bucketId} does not exist`);
+    }
+    const row = await this.db
+      .insertInto('analyses')
+      .values({
+        kind: a.kind,
+        title: a.title,
+        crash_id: a.crashId ?? null,
+        bucket_id: a.bucketId ?? null,
+        markdown: a.markdown ?? null,
+        html: a.html ?? null,
+        json: a.json === undefined ? null : JSON.stringify(a.json),
+        meta: JSON.stringify(a.meta ?? {}),
+        job_id: a.jobId ?? null,
+        created_at: nowIso(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return num(row.id);
+  }
+
+  async listAnalyses(filter: AnalysisFilter = {}): Promise<AnalysisSummary[]> {
+    let q = this.db
+      .selectFrom('analyses')
+      .select([
+        'id',
+        'kind',
+        'title',
+        'crash_id',
+        'bucket_id',
+        'created_at',
+        sql<number>`case when markdown is null then 0 else 1 end`.as('has_md'),
+        sql<number>`case when html is null then 0 else 1 end`.as('has_html'),
+        sql<number>`case when json is null then 0 else 1 end`.as('has_json'),
+      ]);
+    if (filter.crashId != null) q = q.where('crash_id', '=', filter.crashId);
+    if (filter.bucketId != null) q = q.where('bucket_id', '=', filter.bucketId);
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(Math.max(0, Math.min(filter.limit ?? 1000, 100_000)))
+      .offset(Math.max(0, filter.offset ?? 0))
+      .execute();
+    return rows.map((r) => ({
+      id: num(r.id),
+      kind: r.kind,
+      title: r.title,
+      crashId: r.crash_id == null ? null : num(r.crash_id),
+      bucketId: r.bucket_id == null ? null : num(r.bucket_id),
+      createdAt: r.created_at,
+      formats: [
+        ...(num(r.has_md) ? (['md'] as const) : []),
+        ...(num(r.has_html) ? (['html'] as const) : []),
+        ...(num(r.has_json) ? (['json'] as const) : []),
+      ],
+    }));
+  }
+
+  async getAnalysis(id: number): Promise<Analysis | null> {
+    const r = await this.db.selectFrom('analyses').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) return null;
+    const formats: ('md' | 'html' | 'json')[] = [];
+    if (r.markdown != null) formats.push('md');
+    if (r.html != null) formats.push('html');
+    if (r.json != null) formats.push('json');
+    return {
+      id: num(r.id),
+      kind: r.kind,
+      title: r.title,
+      crashId: r.crash_id == null ? null : num(r.crash_id),
+      bucketId: r.bucket_id == null ? null : num(r.bucket_id),
+      createdAt: r.created_at,
+      formats,
+      markdown: r.markdown,
+      html: r.html,
+      json: r.json == null ? null : JSON.parse(r.json),
+      meta: JSON.parse(r.meta) as Record<string, unknown>,
+      jobId: r.job_id == null ? null : num(r.job_id),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Rebucket
+
+  async rebucket(): Promise<RebucketResult> {
+    return withWriteLock(this.o, async (trx) => {
+      const crashes = await trx
+        .selectFrom('crashes')
+        .select(['id', 'title', 'kind', 'signature', 'bucket_id', 'join_rule', 'similarity'])
+        .orderBy('id')
+        .execute();
+      const fresh = new Bucketer(stackSimilarity, DEFAULT_RULES);
+      // Provisional ids 1..n in founding order; mapped to stored ids below.
+      const founder: number[] = [];
+      const assign: { crash: number; group: number; rule: JoinRule; similarity: number | null }[] = [];
+      for (const c of crashes) {
+        const sig = JSON.parse(c.signature) as string[];
+        const d = fresh.decide(c.title, sig);
+        let g = d.bucketId;
+        if (g == null) {
+          g = founder.length + 1;
+          founder.push(num(c.id));
+          fresh.add({ id: g, title: c.title, signature: sig });
+        }
+        assign.push({ crash: num(c.id), group: g, rule: d.rule, similarity: round4(d.similarity) });
+      }
+      const byId = new Map(crashes.map((c) => [num(c.id), c]));
+      // A group keeps the stored bucket its founder was in, when no earlier group took it.
+      const taken = new Set<number>();
+      const groupBucket = new Map<number, number>();
+      for (let g = 1; g <= founder.length; g++) {
+        const c = byId.get(founder[g - 1]!)!;
+        const old = c.bucket_id == null ? null : num(c.bucket_id);
+        const stamp = nowIso();
+        const values = {
+          title: c.title,
+          kind: c.kind,
+          signature: c.signature,
+          search_text: searchText(c.title, JSON.parse(c.signature) as string[]),
+          representative_crash_id: num(c.id),
+        };
+        if (old != null && !taken.has(old)) {
+          taken.add(old);
+          groupBucket.set(g, old);
+          await trx.updateTable('buckets').set(values).where('id', '=', old).execute();
+        } else {
+          const row = await trx
+            .insertInto('buckets')
+            .values({ ...values, first_seen: stamp, last_seen: stamp, count: 0, created_at: stamp })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          groupBucket.set(g, num(row.id));
+          taken.add(num(row.id));
+        }
+      }
+      // Update memberships grouped by identical (bucket, rule, similarity) to keep statements few.
+      let moved = 0;
+      const groups = new Map<string, number[]>();
+      for (const a of assign) {
+        const c = byId.get(a.crash)!;
+        const bucket = groupBucket.get(a.group)!;
+        const same =
+          c.bucket_id != null &&
+          num(c.bucket_id) === bucket &&
+          c.join_rule === a.rule &&
+          (c.similarity == null ? null : round4(Number(c.similarity))) === a.similarity;
+        if (same) continue;
+        if (c.bucket_id == null || num(c.bucket_id) !== bucket) moved++;
+        const key = `${bucket}|${a.rule}|${a.similarity ?? ''}`;
+        const list = groups.get(key);
+        if (list) list.push(a.crash);
+        else groups.set(key, [a.crash]);
+      }
+      for (const [key, ids] of groups) {
+        const [b, rule, s] = key.split('|');
+        for (const part of chunks(ids)) {
+          await trx
+            .updateTable('crashes')
+            .set({ bucket_id: Number(b), join_rule: rule!, similarity: s === '' ? null : Number(s) })
+            .where('id', 'in', part)
+            .execute();
+        }
+      }
+      // Buckets left without members go; their analyses stay attached to their crashes.
+      const empty = await trx
+        .selectFrom('buckets')
+        .select('id')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('crashes').select('crashes.id').whereRef('crashes.bucket_id', '=', 'buckets.id'),
+            ),
+          ),
+        )
+        .execute();
+      const emptyIds = empty.map((r) => num(r.id));
+      for (const part of chunks(emptyIds)) {
+        await trx.updateTable('analyses').set({ bucket_id: null }).where('bucket_id', 'in', part).execute();
+        await trx.deleteFrom('buckets').where('id', 'in', part).execute();
+      }
+      await this.recount(trx, [...groupBucket.values()]);
+      const gen = await trx
+        .selectFrom('meta')
+        .select('value')
+        .where('key', '=', 'bucket_generation')
+        .executeTakeFirst();
+      await upsertMeta(trx, this.o.dialect, 'bucket_generation', String(Number(gen?.value ?? 0) + 1));
+      this.bucketer = null;
+      return { crashes: crashes.length, buckets: founder.length, moved };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Jobs
+
+  enqueueJob(job: JobInput): Promise<number> {
+    return this.jobs.enqueue(job);
+  }
+
+  async getJob(id: number): Promise<Job | null> {
+    const r = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toJob(r) : null;
+  }
+
+  async listJobs(filter: JobFilter = {}): Promise<Job[]> {
+    let q = this.db.selectFrom('jobs').selectAll();
+    if (filter.state) q = q.where('state', '=', filter.state);
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(Math.max(0, Math.min(filter.limit ?? 100, 100_000)))
+      .offset(Math.max(0, filter.offset ?? 0))
+      .execute();
+    return rows.map(toJob);
+  }
+
+  async stats(): Promise<StoreStats> {
+    const count = async (t: 'crashes' | 'buckets' | 'logs' | 'hosts' | 'kernels' | 'analyses') =>
+      num(
+        (
+          await this.db
+            .selectFrom(t)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirst()
+        )?.n ?? 0,
+      );
+    const noCrash = await this.db
+      .selectFrom('logs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('no_crash', '=', 1)
+      .executeTakeFirst();
+    return {
+      crashes: await count('crashes'),
+      buckets: await count('buckets'),
+      logs: await count('logs'),
+      noCrashLogs: num(noCrash?.n ?? 0),
+      hosts: await count('hosts'),
+      kernels: await count('kernels'),
+      analyses: await count('analyses'),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.close();
+    await this.db.destroy();
+  }
+}
+
+export function searchText(title: string, signature: string[]): string {
+  return `${title}\n${signature.join('\n')}`.toLowerCase();
+}
+
+export function toJob(r: {
+  id: number;
+  kind: string;
+  state: string;
+  payload: string;
+  attempts: number;
+  max_attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  worker: string | null;
+  result: string | null;
+  error: string | null;
+}): Job {
+  return {
+    id: num(r.id),
+    kind: r.kind,
+    state: r.state as Job['state'],
+    payload: JSON.parse(r.payload),
+    attempts: num(r.attempts),
+    maxAttempts: num(r.max_attempts),
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    worker: r.worker,
+    result: r.result == null ? null : JSON.parse(r.result),
+    error: r.error,
+  };
+}
