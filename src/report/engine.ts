@@ -237,6 +237,11 @@ function findTitle(f: OopsFormat, lines: string[], candidates: number[]): Match 
   for (const li of candidates) {
     const m = f.title.exec(lines[li]!);
     if (m) return { pos: { line: li, col: m.index }, groups: groupsOf(m) };
+    if (f.twoLines && li + 1 < lines.length) {
+      const m2 = f.title.exec(`${lines[li]!}\n${lines[li + 1]!}`);
+      if (m2 && m2.index <= lines[li]!.length)
+        return { pos: { line: li, col: m2.index }, groups: groupsOf(m2) };
+    }
   }
   return null;
 }

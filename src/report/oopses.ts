@@ -31,6 +31,8 @@ export interface OopsFormat {
   title: RegExp;
   /** Only try the first line of the report at column 0 (syzkaller `^`). */
   anchored?: boolean;
+  /** The title may run into the next line (a task name with a newline in it). */
+  twoLines?: boolean;
   /** Extra condition over later lines; its groups replace the title's as arguments. */
   report?: ReportStep[];
   /** Title template: %1..%n are the groups followed by one extracted frame per trace. */
@@ -676,6 +678,7 @@ export const LINUX_OOPSES: Oops[] = [
       },
       {
         title: re('INFO: task {{TASK}} blocked (?:in I/O wait )?for more than [0-9]+ seconds'),
+        twoLines: true,
         fmt: 'INFO: task hung in %1',
         alt: ['hang in %1'],
         stack: { parts: [CALL_TRACE, 'trace'], extractor: 'hang' },
@@ -683,6 +686,7 @@ export const LINUX_OOPSES: Oops[] = [
       },
       {
         title: re("INFO: task {{TASK}} can't die for more than .* seconds"),
+        twoLines: true,
         fmt: "INFO: task can't die in %1",
         alt: ['hang in %1'],
         stack: trace('schedule'),

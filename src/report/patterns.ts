@@ -7,7 +7,8 @@ const MACROS: Record<string, string> = {
   PC: String.raw`\[<?(?:0x)?[0-9a-f]+>?\]`,
   FUNC: String.raw`([a-zA-Z0-9_]+)(?:\.|\+)`,
   SRC: String.raw`([a-zA-Z0-9\-_/.]+\.[a-z]+:[0-9]+)`,
-  TASK: '.{0,100}?',
+  // A task name may hold any byte, a newline included: titles using it also try the next line.
+  TASK: String.raw`[\s\S]{0,100}?`,
 };
 
 /** Compiles a table pattern, expanding {{ADDR}}, {{PC}}, {{FUNC}}, {{SRC}} and {{TASK}}. */

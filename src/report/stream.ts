@@ -28,6 +28,8 @@ export interface ParserOptions {
 /** Longer lines are cut before any pattern sees them: printk lines are at most 1 KiB anyway. */
 export const MAX_LINE_CHARS = 4096;
 const PREFIX_WINDOW = 256;
+/** Lines a report keeps after a later report started (for its corrupted checks). */
+const TAIL_LINES = 400;
 const REPLAY_MARK = '** replaying previous printk message **';
 const VM_DISCONNECTED = 'serialport: VM disconnected.';
 const DISABLING_LOCK_DEBUGGING = 'Disabling lock debugging due to kernel taint';
@@ -40,6 +42,8 @@ export interface ReportLine {
   questionable: boolean;
   /** After the panic_on_warn / circular-locking cut: kept for fields, not for titles. */
   cut: boolean;
+  /** After a later report started (belongs to the next report; only checks look at it). */
+  tail: boolean;
 }
 
 interface OpenReport {
@@ -54,6 +58,9 @@ interface OpenReport {
   cpuTraceback: boolean;
   lastSeen: number;
   seq: number;
+  /** A later report started: lines now only extend the tail. */
+  tail: boolean;
+  tailLeft: number;
 }
 
 interface Pending {
@@ -143,34 +150,36 @@ export class CrashLogParser {
     let oops = matchOops(raw);
     // A truncated message that the console replays in full right after: wait for the full copy.
     if (oops && next?.includes(REPLAY_MARK)) oops = null;
+    const shared = prefix.context === CONTEXT_NONE || prefix.context === CONTEXT_CONSOLE;
+    let startsNew = false;
     if (oops) {
       const owner = this.ownerOf(prefix.context);
-      if (owner && REPORT_START_IGNORES.some((r) => r.test(raw))) {
-        this.append(owner, prefix, lineNo, false);
-      } else {
-        if (prefix.context === CONTEXT_NONE || prefix.context === CONTEXT_CONSOLE) {
-          for (const r of [...this.open]) this.close(r);
-        } else if (owner) this.close(owner);
-        this.start(oops, prefix, lineNo);
+      startsNew = !(owner && !owner.tail && REPORT_START_IGNORES.some((r) => r.test(raw)));
+      if (startsNew) {
+        // A second report: the open ones of this context keep only a bounded tail (syzkaller's
+        // secondReportPos), used for the corrupted checks and, with a caller id, for the title.
+        for (const r of this.open) if (shared || r.context === prefix.context) this.toTail(r);
       }
-    } else {
-      if (this.open.length > 0 && INFO_MESSAGES_WITH_STACK.some((m) => raw.includes(m))) {
-        const owner = this.ownerOf(prefix.context);
-        if (owner) this.close(owner);
-      }
-      for (const r of [...this.open]) {
-        if (
-          prefix.context === r.context ||
-          (r.cpuTraceback && isCpuContext(prefix.context) && prefix.context !== r.context)
-        ) {
-          this.append(r, prefix, lineNo, false);
-        } else if (lineNo - r.lastSeen > this.idleLines) {
-          this.close(r);
-        }
+    } else if (this.open.length > 0 && INFO_MESSAGES_WITH_STACK.some((m) => raw.includes(m))) {
+      const owner = this.ownerOf(prefix.context);
+      if (owner) this.toTail(owner);
+    }
+    for (const r of [...this.open]) {
+      if (prefix.context === r.context || (r.cpuTraceback && isCpuContext(prefix.context))) {
+        this.append(r, prefix, lineNo);
+      } else if (lineNo - r.lastSeen > this.idleLines) {
+        this.close(r);
       }
     }
+    if (oops && startsNew) this.start(oops, prefix, lineNo);
     this.window.push({ prefix, lineNo });
     if (this.window.length > PREFIX_WINDOW * 2) this.window = this.window.slice(-PREFIX_WINDOW);
+  }
+
+  private toTail(r: OpenReport): void {
+    if (r.tail) return;
+    r.tail = true;
+    r.tailLeft = TAIL_LINES;
   }
 
   private ownerOf(context: string): OpenReport | undefined {
@@ -188,7 +197,7 @@ export class CrashLogParser {
       const w = this.window[i]!;
       if (w.prefix.context !== prefix.context || w.prefix.stripped.length === 0 || w.prefix.questionable)
         continue;
-      pre.push({ text: w.prefix.stripped, lineNo: w.lineNo, questionable: false, cut: false });
+      pre.push({ text: w.prefix.stripped, lineNo: w.lineNo, questionable: false, cut: false, tail: false });
     }
     pre.reverse();
     const r: OpenReport = {
@@ -196,23 +205,30 @@ export class CrashLogParser {
       context: prefix.context,
       startLine: lineNo,
       prefix: pre,
-      lines: [{ text: prefix.stripped, lineNo, questionable: false, cut: false }],
+      lines: [{ text: prefix.stripped, lineNo, questionable: false, cut: false, tail: false }],
       textLines: 1,
       minLines: prefix.stripped.includes('BUG: KMSAN:') ? 16 : 22,
       skipText: false,
       cpuTraceback: prefix.stripped.includes('Sending NMI from CPU'),
       lastSeen: lineNo,
       seq: this.seq++,
+      tail: false,
+      tailLeft: 0,
     };
     this.open.push(r);
     if (this.open.length > this.maxOpen) this.close(this.open[0]!);
   }
 
-  private append(r: OpenReport, prefix: LinePrefix, lineNo: number, _oopsLine: boolean): void {
+  private append(r: OpenReport, prefix: LinePrefix, lineNo: number): void {
     r.lastSeen = lineNo;
     const text = prefix.stripped;
+    const tail = r.tail;
+    if (tail && --r.tailLeft <= 0) {
+      this.close(r);
+      return;
+    }
     if (prefix.questionable) {
-      r.lines.push({ text, lineNo, questionable: true, cut: r.skipText });
+      r.lines.push({ text, lineNo, questionable: true, cut: r.skipText, tail });
     } else {
       r.textLines++;
       let cut = r.skipText;
@@ -227,7 +243,7 @@ export class CrashLogParser {
         r.skipText = true;
         cut = true;
       }
-      r.lines.push({ text, lineNo, questionable: false, cut });
+      r.lines.push({ text, lineNo, questionable: false, cut, tail });
     }
     if (r.lines.length >= this.maxReportLines) this.close(r);
   }
@@ -267,19 +283,26 @@ export function buildReport(
   lines: ReportLine[],
   vmDisconnected: boolean,
 ): CrashReport {
-  const titleLines = lines.filter((l) => !l.questionable && !l.cut).map((l) => l.text);
+  const realContext = context !== CONTEXT_NONE && context !== CONTEXT_CONSOLE;
+  const titleLines = lines
+    .filter((l) => !l.questionable && !l.cut && (!l.tail || realContext))
+    .map((l) => l.text);
   const desc = extractDescription(titleLines, oops);
   let title = desc.title;
   if (title === '') title = titleLines[0] ?? oops.header;
   let corrupted = desc.corrupted;
   if (corrupted === '') {
-    const all = lines.filter((l) => !l.questionable).map((l) => l.text);
+    const all = lines.filter((l) => !l.questionable && !l.cut).map((l) => l.text);
     corrupted = checkCorrupted(title, all, desc.format);
   }
   if (vmDisconnected && corrupted === '') corrupted = 'VM disconnected';
   const finalTitle = finishTitle(title);
   const altTitles = desc.altTitles.map(finishTitle);
-  const fields = extractFields(prefix, lines, context);
+  const fields = extractFields(
+    prefix,
+    lines.filter((l) => !l.tail),
+    context,
+  );
   return {
     kind: desc.format?.kind ?? oops.kind,
     title: finalTitle,
