@@ -230,7 +230,7 @@ export class LocalRunner {
     opts: RunnerOptions = {},
   ) {
     this.worker = opts.worker ?? workerName();
-    this.leaseMs = (opts.leaseSeconds ?? 30) * 1000;
+    this.leaseMs = (opts.leaseSeconds ?? Number(process.env.KTRIAGE_JOB_LEASE_S ?? 30)) * 1000;
     this.pollMs = opts.pollMs ?? 2000;
     this.concurrency = opts.concurrency ?? 1;
   }

@@ -519,20 +519,25 @@ export class KyselyStore implements Store {
   ): Promise<Map<number, string[]>> {
     const out = new Map<number, string[]>();
     const since = toIso(filter.since ?? null);
+    const until = toIso(filter.until ?? null);
     for (const part of chunks(ids)) {
       if (part.length === 0) continue;
-      let q =
-        what === 'host'
-          ? this.db
-              .selectFrom('crashes as c')
-              .innerJoin('hosts as x', 'x.id', 'c.host_id')
-              .select(['c.bucket_id as bid', 'x.name as name'])
-          : this.db
-              .selectFrom('crashes as c')
-              .innerJoin('kernels as x', 'x.id', 'c.kernel_id')
-              .select(['c.bucket_id as bid', 'x.release as name']);
-      q = q.where('c.bucket_id', 'in', part);
+      let q = this.db
+        .selectFrom('crashes as c')
+        .innerJoin('hosts as h', 'h.id', 'c.host_id')
+        .innerJoin('kernels as k', 'k.id', 'c.kernel_id')
+        .select(['c.bucket_id as bid', what === 'host' ? 'h.name as name' : 'k.release as name'])
+        .where('c.bucket_id', 'in', part);
+      // The same crash-level filters as the listing, so names agree with counts.
       if (since) q = q.where('c.occurred_at', '>=', since);
+      if (until) q = q.where('c.occurred_at', '<=', until);
+      if (filter.host) q = q.where('h.name', '=', filter.host);
+      if (filter.kernel) {
+        const k = filter.kernel;
+        q = k.endsWith('*')
+          ? q.where(sql<boolean>`k.release like ${`${likeEscape(k.slice(0, -1))}%`} escape '\\'`)
+          : q.where('k.release', '=', k);
+      }
       const rows = await q.distinct().execute();
       for (const r of rows) {
         const id = num(r.bid);

@@ -19,6 +19,8 @@ export function register(program: Command): void {
     .option('--format <fmt>', 'skip detection: console|kdump|pstore|journal|journal-json|journal-export')
     .option('--job', 'run as a background job (a worker or `ktriage serve` picks it up)')
     .option('--json', 'print a JSON summary')
+    .option('--jsonl', 'print one JSON line per log as soon as it is committed (for scripts)')
+    .option('--batch <n>', 'logs per write transaction', '500')
     .option('--no-progress', 'never show a progress bar')
     .action(async (paths: string[], o: Record<string, string | boolean | undefined>) => {
       const { openStore } = await import('../../store/index.ts');
@@ -56,10 +58,19 @@ export function register(program: Command): void {
           kernel: o.kernel as string | undefined,
           occurredAt,
           format: o.format as never,
-          progress: o.progress === false ? false : undefined,
+          progress: o.progress === false || o.jsonl ? false : undefined,
+          batchLogs: Math.max(1, Number(o.batch) || 500),
+          onResult: o.jsonl
+            ? (r) =>
+                process.stdout.write(
+                  `${JSON.stringify({ logId: r.logId, source: r.source, host: r.host, duplicateLog: r.duplicateLog, noCrash: r.noCrash, crashes: r.crashes.map((c) => c.crashId) })}\n`,
+                )
+            : undefined,
           onError: (src, reason) => process.stderr.write(`ktriage: ingest: ${src}: ${reason}\n`),
         });
-        if (o.json) {
+        if (o.jsonl) {
+          // per-log lines were the output
+        } else if (o.json) {
           process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
         } else {
           process.stdout.write(
