@@ -854,7 +854,13 @@ export const LINUX_OOPSES: Oops[] = [
         stack: trace(),
         kind: 'list-corruption',
       },
-      { title: re('kernel BUG at (.*)'), fmt: 'kernel BUG in %2', stack: ripTrace('^skb_'), kind: 'bug' },
+      {
+        title: re('kernel BUG at (.*)'),
+        fmt: 'kernel BUG in %2',
+        // Without a RIP line (elided or lost) the top of the call trace still names the caller.
+        stack: { ...ripTrace('^skb_'), parts2: [CALL_TRACE, 'trace'] },
+        kind: 'bug',
+      },
     ],
     suppressions: [],
   },
