@@ -51,9 +51,15 @@ export function decodeLog(data: string | Uint8Array, source: string): DecodedTex
   return { text, warnings };
 }
 
-/** More than 10% control bytes (other than tab/CR/LF/ESC/NUL-padding) in the first 64 KiB. */
+/**
+ * Binary unless it reads as text: NUL padding at the end (ramoops, preallocated files) is fine, but
+ * NULs inside the first 64 KiB beyond a stray few, or more than 10% other control bytes, are not.
+ */
 function looksBinary(buf: Buffer): boolean {
-  const n = Math.min(buf.length, 65536);
+  let end = buf.length;
+  while (end > 0 && buf[end - 1] === 0) end--;
+  if (end === 0) return true;
+  const n = Math.min(end, 65536);
   let ctrl = 0;
   let nul = 0;
   for (let i = 0; i < n; i++) {
@@ -61,10 +67,7 @@ function looksBinary(buf: Buffer): boolean {
     if (b === 0) nul++;
     else if (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 27) ctrl++;
   }
-  // A console log padded with NULs (ramoops, truncated files) is still text when the rest is.
-  const nonNul = n - nul;
-  if (nonNul === 0) return true;
-  return ctrl / nonNul > 0.1 || (nul > 0 && nul / n > 0.3 && nonNul < 1024);
+  return ctrl / n > 0.1 || nul > Math.max(8, n / 1000);
 }
 
 function checkNotBinary(text: string, source: string): void {
