@@ -45,7 +45,8 @@ export function parseAccessPath(text: string): AccessPath | null {
   let i = skipSpace(text, 0);
   // Leading & and * and redundant parentheses around the whole root: `&(*p)->x` is rare; we
   // accept `&`, `*` and one `(` that encloses only the root.
-  while (i < text.length && (text.charCodeAt(i) === 38 || text.charCodeAt(i) === 42)) i = skipSpace(text, i + 1);
+  while (i < text.length && (text.charCodeAt(i) === 38 || text.charCodeAt(i) === 42))
+    i = skipSpace(text, i + 1);
   let parenRoot = false;
   if (text.charCodeAt(i) === 40) {
     parenRoot = true;
@@ -279,7 +280,8 @@ const KNOWN_MACROS: Record<string, (args: bigint[]) => bigint | null> = {
   _BITUL: (a) => (a.length === 1 ? 1n << a[0]! : null),
   _BITULL: (a) => (a.length === 1 ? 1n << a[0]! : null),
   GENMASK: (a) => (a.length === 2 && a[0]! >= a[1]! ? ((1n << (a[0]! - a[1]! + 1n)) - 1n) << a[1]! : null),
-  GENMASK_ULL: (a) => (a.length === 2 && a[0]! >= a[1]! ? ((1n << (a[0]! - a[1]! + 1n)) - 1n) << a[1]! : null),
+  GENMASK_ULL: (a) =>
+    a.length === 2 && a[0]! >= a[1]! ? ((1n << (a[0]! - a[1]! + 1n)) - 1n) << a[1]! : null,
   _AC: (a) => (a.length >= 1 ? a[0]! : null),
   _UL: (a) => (a.length === 1 ? a[0]! : null),
   _ULL: (a) => (a.length === 1 ? a[0]! : null),

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS triggers(kind TEXT, macro TEXT, root_type INTEGER, ro
   func INTEGER, file INTEGER, line INTEGER);
 CREATE TABLE IF NOT EXISTS writes(field INTEGER, root_type INTEGER, root TEXT, path TEXT, param INTEGER, op TEXT, bit TEXT,
   value TEXT, via TEXT, func INTEGER, file INTEGER, line INTEGER);
-CREATE TABLE IF NOT EXISTS enums(name INTEGER, enum TEXT, value TEXT, expr TEXT, file INTEGER, line INTEGER);
+CREATE TABLE IF NOT EXISTS enums(name INTEGER, enum TEXT, block INTEGER, value TEXT, expr TEXT, file INTEGER, line INTEGER);
 CREATE TABLE IF NOT EXISTS structs(name INTEGER, kind TEXT, file INTEGER, line INTEGER, end_line INTEGER);
 CREATE TABLE IF NOT EXISTS fields(struct INTEGER, field INTEGER, type INTEGER, file INTEGER, line INTEGER);
 CREATE TABLE IF NOT EXISTS macros(name INTEGER, file INTEGER, line INTEGER, fnlike INTEGER, value TEXT);
@@ -29,7 +29,19 @@ CREATE TABLE IF NOT EXISTS typedefs(name INTEGER, struct INTEGER, file INTEGER);
 `;
 
 /** Tables whose rows belong to one file (deleted and re-inserted when the file changes). */
-const PER_FILE = ['funcs', 'calls', 'fcalls', 'fnrefs', 'triggers', 'writes', 'enums', 'structs', 'fields', 'macros', 'typedefs'];
+const PER_FILE = [
+  'funcs',
+  'calls',
+  'fcalls',
+  'fnrefs',
+  'triggers',
+  'writes',
+  'enums',
+  'structs',
+  'fields',
+  'macros',
+  'typedefs',
+];
 
 const INDEXES = `
 CREATE INDEX IF NOT EXISTS funcs_name ON funcs(name);
@@ -60,13 +72,17 @@ export function openIndex(path: string, opts: OpenOptions = {}): Database.Databa
   try {
     db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (err) {
-    throw new IndexError(`source index ${path}: cannot open (${err instanceof Error ? err.message : String(err)})`);
+    throw new IndexError(
+      `source index ${path}: cannot open (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   try {
     if (opts.readonly) {
       const v = db.prepare("SELECT value FROM meta WHERE key='schema'").pluck().get() as string | undefined;
       if (v !== String(SCHEMA_VERSION)) {
-        throw new IndexError(`source index ${path}: schema ${v ?? 'missing'}, expected ${SCHEMA_VERSION}; re-run \`ktriage src index\``);
+        throw new IndexError(
+          `source index ${path}: schema ${v ?? 'missing'}, expected ${SCHEMA_VERSION}; re-run \`ktriage src index\``,
+        );
       }
     } else {
       db.pragma('journal_mode = WAL');
@@ -74,7 +90,9 @@ export function openIndex(path: string, opts: OpenOptions = {}): Database.Databa
       db.exec(TABLES);
       const v = db.prepare("SELECT value FROM meta WHERE key='schema'").pluck().get() as string | undefined;
       if (v !== undefined && v !== String(SCHEMA_VERSION)) {
-        throw new IndexError(`source index ${path}: schema ${v}, expected ${SCHEMA_VERSION}; delete it and re-index`);
+        throw new IndexError(
+          `source index ${path}: schema ${v}, expected ${SCHEMA_VERSION}; delete it and re-index`,
+        );
       }
       db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
     }
@@ -83,7 +101,9 @@ export function openIndex(path: string, opts: OpenOptions = {}): Database.Databa
   } catch (err) {
     db.close();
     if (err instanceof IndexError) throw err;
-    throw new IndexError(`source index ${path}: not a ktriage source index (${err instanceof Error ? err.message : String(err)})`);
+    throw new IndexError(
+      `source index ${path}: not a ktriage source index (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   return db;
 }
@@ -93,7 +113,9 @@ export function createIndexes(db: Database.Database): void {
 }
 
 export function hasIndexes(db: Database.Database): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type='index' AND name='calls_callee'").get() !== undefined;
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type='index' AND name='calls_callee'").get() !== undefined
+  );
 }
 
 /** Writes one file's facts; names go through an in-memory intern table kept in sync with `syms`. */
@@ -102,8 +124,11 @@ export class IndexWriter {
   private nextSym = 1;
   private readonly st: Record<string, Database.Statement>;
 
-  constructor(private readonly db: Database.Database) {
-    for (const row of db.prepare('SELECT id, name FROM syms').iterate() as Iterable<{ id: number; name: string }>) {
+  constructor(db: Database.Database) {
+    for (const row of db.prepare('SELECT id, name FROM syms').iterate() as Iterable<{
+      id: number;
+      name: string;
+    }>) {
       this.syms.set(row.name, row.id);
       if (row.id >= this.nextSym) this.nextSym = row.id + 1;
     }
@@ -116,14 +141,18 @@ export class IndexWriter {
       fileDel: p('DELETE FROM files WHERE id = ?'),
       func: p('INSERT INTO funcs(name, file, line, end_line, has_error, ret_type) VALUES (?, ?, ?, ?, ?, ?)'),
       call: p('INSERT INTO calls(caller, callee, file, line) VALUES (?, ?, ?, ?)'),
-      fcall: p('INSERT INTO fcalls(caller, field, root_type, root, path, param, file, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      fcall: p(
+        'INSERT INTO fcalls(caller, field, root_type, root, path, param, file, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       fnref: p(`INSERT INTO fnrefs(fn, kind, root_type, root, path, field, via, entry, func, file, line)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       trigger: p(`INSERT INTO triggers(kind, macro, root_type, root, path, field, func, file, line)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       write: p(`INSERT INTO writes(field, root_type, root, path, param, op, bit, value, via, func, file, line)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      enumRow: p('INSERT INTO enums(name, enum, value, expr, file, line) VALUES (?, ?, ?, ?, ?, ?)'),
+      enumRow: p(
+        'INSERT INTO enums(name, enum, block, value, expr, file, line) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
       struct: p('INSERT INTO structs(name, kind, file, line, end_line) VALUES (?, ?, ?, ?, ?)'),
       field: p('INSERT INTO fields(struct, field, type, file, line) VALUES (?, ?, ?, ?, ?)'),
       macro: p('INSERT INTO macros(name, file, line, fnlike, value) VALUES (?, ?, ?, ?, ?)'),
@@ -160,15 +189,20 @@ export class IndexWriter {
     const st = this.st;
     const withErrors = f.funcs.reduce((n, x) => n + x[3], 0);
     const fileId = Number(
-      st.file!.run(path, mtime, size, hash, f.errors, f.errorLines.join(','), f.funcs.length, withErrors).lastInsertRowid,
+      st.file!.run(path, mtime, size, hash, f.errors, f.errorLines.join(','), f.funcs.length, withErrors)
+        .lastInsertRowid,
     );
     const funcIds: number[] = [];
     for (const [name, line, end, err, ret] of f.funcs) {
-      funcIds.push(Number(st.func!.run(this.sym(name), fileId, line, end, err, this.symOpt(ret)).lastInsertRowid));
+      funcIds.push(
+        Number(st.func!.run(this.sym(name), fileId, line, end, err, this.symOpt(ret)).lastInsertRowid),
+      );
     }
     const fid = (i: number): number | null => (i >= 0 ? (funcIds[i] ?? null) : null);
     const mem = (m: Member | null): [number | null, string | null, string | null, number | null] =>
-      m === null ? [null, null, null, null] : [this.symOpt(m.rootType), m.root || null, m.path || null, this.symOpt(m.field)];
+      m === null
+        ? [null, null, null, null]
+        : [this.symOpt(m.rootType), m.root || null, m.path || null, this.symOpt(m.field)];
     for (const [fi, callee, line] of f.calls) st.call!.run(fid(fi), this.sym(callee), fileId, line);
     for (const [fi, m, line] of f.fieldCalls) {
       const [rt, root, path, field] = mem(m);
@@ -176,7 +210,19 @@ export class IndexWriter {
     }
     for (const r of f.fnRefs) {
       const [rt, root, path, field] = mem(r.member);
-      st.fnref!.run(this.sym(r.fn), r.kind, rt, root, path, field, r.via || null, r.entry, fid(r.funcIdx), fileId, r.line);
+      st.fnref!.run(
+        this.sym(r.fn),
+        r.kind,
+        rt,
+        root,
+        path,
+        field,
+        r.via || null,
+        r.entry,
+        fid(r.funcIdx),
+        fileId,
+        r.line,
+      );
     }
     for (const [kind, macro, m, fi, line] of f.triggers) {
       const [rt, root, path, field] = mem(m);
@@ -184,12 +230,28 @@ export class IndexWriter {
     }
     for (const w of f.writes) {
       const [rt, root, path, field] = mem(w.member);
-      st.write!.run(field, rt, root, path, w.member.param, w.op, w.bit, w.value, w.via, fid(w.funcIdx), fileId, w.line);
+      st.write!.run(
+        field,
+        rt,
+        root,
+        path,
+        w.member.param,
+        w.op,
+        w.bit,
+        w.value,
+        w.via,
+        fid(w.funcIdx),
+        fileId,
+        w.line,
+      );
     }
-    for (const [en, name, value, expr, line] of f.enums) st.enumRow!.run(this.sym(name), en, value, expr, fileId, line);
+    for (const [en, name, value, expr, line, block] of f.enums)
+      st.enumRow!.run(this.sym(name), en, block, value, expr, fileId, line);
     for (const [name, kind, line, end] of f.structs) st.struct!.run(this.sym(name), kind, fileId, line, end);
-    for (const [s, field, type, line] of f.fields) st.field!.run(this.sym(s), this.sym(field), this.sym(type), fileId, line);
-    for (const [name, line, fnlike, value] of f.macros) st.macro!.run(this.sym(name), fileId, line, fnlike, value);
+    for (const [s, field, type, line] of f.fields)
+      st.field!.run(this.sym(s), this.sym(field), this.sym(type), fileId, line);
+    for (const [name, line, fnlike, value] of f.macros)
+      st.macro!.run(this.sym(name), fileId, line, fnlike, value);
     for (const [name, s] of f.typedefs) st.typedef!.run(this.sym(name), this.sym(s), fileId);
   }
 }

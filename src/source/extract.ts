@@ -61,8 +61,8 @@ export interface WriteRow {
   line: number;
   via: string | null;
 }
-/** [enumName|null, constant, value as decimal string|null, expression text|null, line] */
-export type EnumRow = [string | null, string, string | null, string | null, number];
+/** [enumName|null, constant, value as decimal string|null, expression text|null, line, line of the enum's `{`] */
+export type EnumRow = [string | null, string, string | null, string | null, number, number];
 /** [name, 'struct'|'union', line, endLine] */
 export type StructRow = [string, string, number, number];
 /** [structName, field, structTypeOfField, line] */
@@ -231,7 +231,13 @@ export function extractFile(rawText: string): FileFacts {
         const body = cap(c, 'fn.body');
         const start = startOf(fn);
         const end = fn.endIndex;
-        out.funcs.push([identAt(src, startOf(name)), rowOf(fn) + 1, fn.endPosition.row + 1, body.hasError ? 1 : 0, null]);
+        out.funcs.push([
+          identAt(src, startOf(name)),
+          rowOf(fn) + 1,
+          fn.endPosition.row + 1,
+          body.hasError ? 1 : 0,
+          null,
+        ]);
         scopes.push({ start, end, bodyStart: startOf(body), vars: new Map(), params: new Map(), nParams: 0 });
         break;
       }
@@ -248,7 +254,12 @@ export function extractFile(rawText: string): FileFacts {
         const pre = m.pattern === 3 ? 'pt' : 'd';
         const type = cap(c, `${pre}.type`);
         const v = cap(c, `${pre}.var`);
-        typedVars.push({ at: startOf(v), type: identAt(src, startOf(type)), name: identAt(src, startOf(v)), param: m.pattern === 3 });
+        typedVars.push({
+          at: startOf(v),
+          type: identAt(src, startOf(type)),
+          name: identAt(src, startOf(v)),
+          param: m.pattern === 3,
+        });
         break;
       }
       case 7: {
@@ -268,7 +279,8 @@ export function extractFile(rawText: string): FileFacts {
       case 10: {
         const parent = cap(c, 'ae.parent');
         const list = cap(c, 'ae.list');
-        if (!nestedLists.has(startOf(list))) nestedLists.set(startOf(list), { parent: startOf(parent), field: '' });
+        if (!nestedLists.has(startOf(list)))
+          nestedLists.set(startOf(list), { parent: startOf(parent), field: '' });
         break;
       }
       case 15:
@@ -279,12 +291,21 @@ export function extractFile(rawText: string): FileFacts {
         const body = cap(c, `${pre}.body`);
         const sname = identAt(src, startOf(name));
         structBodies.push({ start: startOf(body), end: body.endIndex, name: sname });
-        if (m.pattern !== 17) out.structs.push([sname, m.pattern === 15 ? 'struct' : 'union', rowOf(name) + 1, body.endPosition.row + 1]);
+        if (m.pattern !== 17)
+          out.structs.push([
+            sname,
+            m.pattern === 15 ? 'struct' : 'union',
+            rowOf(name) + 1,
+            body.endPosition.row + 1,
+          ]);
         else out.structs.push([sname, 'typedef', rowOf(name) + 1, body.endPosition.row + 1]);
         break;
       }
       case 18:
-        out.typedefs.push([identAt(src, startOf(cap(c, 'ty.name'))), identAt(src, startOf(cap(c, 'ty.struct')))]);
+        out.typedefs.push([
+          identAt(src, startOf(cap(c, 'ty.name'))),
+          identAt(src, startOf(cap(c, 'ty.struct'))),
+        ]);
         break;
     }
   }
@@ -388,6 +409,7 @@ export function extractFile(rawText: string): FileFacts {
   const enumEnv = new Map<string, bigint>();
   const defineEnv = new Map<string, string>();
   let enumBodyEnd = -1;
+  let enumBlock = 0;
   let enumName: string | null = null;
   let nextValue: bigint | null = 0n;
   const env = (name: string): bigint | undefined => {
@@ -473,10 +495,26 @@ export function extractFile(rawText: string): FileFacts {
         let bit: string | null = null;
         if (op === '|=') bit = bitName(rhsText, false);
         else if (op === '&=') bit = bitName(rhsText, true);
-        out.writes.push({ member: mem, op, bit, value: clip(rhsText, 100), funcIdx: fi, line: rowOf(lhs) + 1, via: null });
+        out.writes.push({
+          member: mem,
+          op,
+          bit,
+          value: clip(rhsText, 100),
+          funcIdx: fi,
+          line: rowOf(lhs) + 1,
+          via: null,
+        });
         const fnName = op === '=' ? bareIdentifier(rhsText) : null;
         if (fnName && fnName !== 'NULL') {
-          out.fnRefs.push({ fn: fnName, kind: 'assign', member: mem, via: '', entry: null, funcIdx: fi, line: rowOf(lhs) + 1 });
+          out.fnRefs.push({
+            fn: fnName,
+            kind: 'assign',
+            member: mem,
+            via: '',
+            entry: null,
+            funcIdx: fi,
+            line: rowOf(lhs) + 1,
+          });
         }
         break;
       }
@@ -490,7 +528,16 @@ export function extractFile(rawText: string): FileFacts {
         const op = upStart < at ? src.slice(upStart, at).trim() : src.slice(lhsEnd, up.endIndex).trim();
         const path = parseAccessPath(src.slice(at, lhsEnd));
         const mem = path ? memberOf(path, fi) : null;
-        if (mem) out.writes.push({ member: mem, op, bit: null, value: null, funcIdx: fi, line: rowOf(lhs) + 1, via: null });
+        if (mem)
+          out.writes.push({
+            member: mem,
+            op,
+            bit: null,
+            value: null,
+            funcIdx: fi,
+            line: rowOf(lhs) + 1,
+            via: null,
+          });
         break;
       }
       case 13: {
@@ -498,6 +545,7 @@ export function extractFile(rawText: string): FileFacts {
         const name = capOpt(c, 'e.name');
         enumName = name ? identAt(src, startOf(name)) : null;
         enumBodyEnd = body.endIndex;
+        enumBlock = rowOf(body) + 1;
         nextValue = 0n;
         break;
       }
@@ -514,14 +562,28 @@ export function extractFile(rawText: string): FileFacts {
         } else value = nextValue;
         if (value !== null) enumEnv.set(name, value);
         nextValue = value === null ? null : value + 1n;
-        out.enums.push([at < enumBodyEnd ? enumName : null, name, value === null ? null : value.toString(), expr, rowOf(nameNode) + 1]);
+        const inBody = at < enumBodyEnd;
+        out.enums.push([
+          inBody ? enumName : null,
+          name,
+          value === null ? null : value.toString(),
+          expr,
+          rowOf(nameNode) + 1,
+          inBody ? enumBlock : 0,
+        ]);
         break;
       }
       case 19: {
         const type = cap(c, 'f.type');
         const fname = cap(c, 'f.name');
         const sname = structAt(startOf(fname));
-        if (sname) out.fields.push([sname, identAt(src, startOf(fname)), identAt(src, startOf(type)), rowOf(fname) + 1]);
+        if (sname)
+          out.fields.push([
+            sname,
+            identAt(src, startOf(fname)),
+            identAt(src, startOf(type)),
+            rowOf(fname) + 1,
+          ]);
         break;
       }
       case 20: {
@@ -579,7 +641,16 @@ export function extractFile(rawText: string): FileFacts {
       const bit = args[BITOP_BIT_ARG[name] ?? 0];
       const path = addr ? parseAccessPath(addr) : null;
       const mem = path ? memberOf(path, fi) : null;
-      if (mem) out.writes.push({ member: mem, op: bitop, bit: bit ? clip(bit, 80) : null, value: null, funcIdx: fi, line, via: name });
+      if (mem)
+        out.writes.push({
+          member: mem,
+          op: bitop,
+          bit: bit ? clip(bit, 80) : null,
+          value: null,
+          funcIdx: fi,
+          line,
+          via: name,
+        });
       return;
     }
     const reg = REGISTRATIONS[name];
@@ -587,10 +658,12 @@ export function extractFile(rawText: string): FileFacts {
       const objText = reg.obj !== undefined ? args[reg.obj] : undefined;
       const objPath = objText ? parseAccessPath(objText) : null;
       let mem = objPath ? memberOf(objPath, fi) : null;
-      if (!mem && objPath && objPath.fields.length === 0) mem = { rootType: null, root: objPath.root, path: '', field: '', param: -1 };
+      if (!mem && objPath && objPath.fields.length === 0)
+        mem = { rootType: null, root: objPath.root, path: '', field: '', param: -1 };
       for (const ai of reg.fn) {
         const fn = bareIdentifier(args[ai] ?? '');
-        if (fn && fn !== 'NULL') out.fnRefs.push({ fn, kind: 'reg', member: mem, via: name, entry: reg.kind, funcIdx: fi, line });
+        if (fn && fn !== 'NULL')
+          out.fnRefs.push({ fn, kind: 'reg', member: mem, via: name, entry: reg.kind, funcIdx: fi, line });
       }
       return;
     }
@@ -599,7 +672,8 @@ export function extractFile(rawText: string): FileFacts {
       const objText = args[trig.obj];
       const objPath = objText ? parseAccessPath(objText) : null;
       let mem = objPath ? memberOf(objPath, fi) : null;
-      if (!mem && objPath && objPath.fields.length === 0) mem = { rootType: null, root: objPath.root, path: '', field: '', param: -1 };
+      if (!mem && objPath && objPath.fields.length === 0)
+        mem = { rootType: null, root: objPath.root, path: '', field: '', param: -1 };
       if (mem) out.triggers.push([trig.kind, name, mem, fi, line]);
     }
   }

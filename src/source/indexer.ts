@@ -131,7 +131,8 @@ export function listSourceFiles(root: string, only?: string[]): Candidate[] {
           const abs = join(root, rel);
           const st = lstatSync(abs);
           if (st.isDirectory()) walk(abs, rel);
-          else if (st.isFile() && isSource(n)) out.push({ rel, abs, mtime: Math.floor(st.mtimeMs), size: st.size });
+          else if (st.isFile() && isSource(n))
+            out.push({ rel, abs, mtime: Math.floor(st.mtimeMs), size: st.size });
         }
         continue;
       }
@@ -143,7 +144,8 @@ export function listSourceFiles(root: string, only?: string[]): Candidate[] {
         throw new IndexError(`--only ${spec}: ${abs} does not exist`);
       }
       if (st.isDirectory()) walk(abs, clean);
-      else if (st.isFile() && isSource(clean)) out.push({ rel: clean, abs, mtime: Math.floor(st.mtimeMs), size: st.size });
+      else if (st.isFile() && isSource(clean))
+        out.push({ rel: clean, abs, mtime: Math.floor(st.mtimeMs), size: st.size });
     }
   }
   // Dedupe (overlapping --only specs) and order by size, largest first, to balance the workers.
@@ -188,7 +190,9 @@ export async function indexTree(opts: IndexOptions): Promise<IndexStats> {
     parseMs: 0,
   };
   try {
-    const prevRoot = db.prepare("SELECT value FROM meta WHERE key='root'").pluck().get() as string | undefined;
+    const prevRoot = db.prepare("SELECT value FROM meta WHERE key='root'").pluck().get() as
+      | string
+      | undefined;
     const known = new Map<string, { id: number; mtime: number; size: number; hash: string }>();
     if (prevRoot === undefined || prevRoot === root) {
       for (const r of db.prepare('SELECT id, path, mtime, size, hash FROM files').iterate() as Iterable<{
@@ -201,7 +205,9 @@ export async function indexTree(opts: IndexOptions): Promise<IndexStats> {
         known.set(r.path, r);
       }
     } else {
-      throw new IndexError(`source index ${indexPath}: built for ${prevRoot}, not ${root}; use another --index`);
+      throw new IndexError(
+        `source index ${indexPath}: built for ${prevRoot}, not ${root}; use another --index`,
+      );
     }
     // Deleting a changed file's rows needs the per-file indexes; a fresh index gets them at the end
     // (bulk inserts are faster without them).
@@ -285,7 +291,9 @@ export async function indexTree(opts: IndexOptions): Promise<IndexStats> {
       await runWorkers(batches, Math.min(jobs, batches.length), onResults);
     }
     if (!hasIndexes(db)) createIndexes(db);
-    db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexed_at', ?)").run(new Date().toISOString());
+    db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('indexed_at', ?)").run(
+      new Date().toISOString(),
+    );
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.exec('ANALYZE');
   } finally {
@@ -385,4 +393,3 @@ function runWorkers(batches: WorkItem[][], n: number, onResults: (r: WorkResult[
     }
   });
 }
-

@@ -2,29 +2,31 @@
 // registered callback, and which registrations or ops tables make a function an entry point.
 
 /** Bit operations on `(nr, addr)`: include/asm-generic/bitops/{atomic,non-atomic,lock}.h. */
-export const BITOPS: Record<string, 'set' | 'clear' | 'change' | 'test_and_set' | 'test_and_clear' | 'test_and_change'> =
-  {
-    set_bit: 'set',
-    __set_bit: 'set',
-    set_bit_lock: 'set',
-    clear_bit: 'clear',
-    __clear_bit: 'clear',
-    clear_bit_unlock: 'clear',
-    __clear_bit_unlock: 'clear',
-    clear_and_wake_up_bit: 'clear',
-    change_bit: 'change',
-    __change_bit: 'change',
-    test_and_set_bit: 'test_and_set',
-    __test_and_set_bit: 'test_and_set',
-    test_and_set_bit_lock: 'test_and_set',
-    test_and_clear_bit: 'test_and_clear',
-    __test_and_clear_bit: 'test_and_clear',
-    test_and_change_bit: 'test_and_change',
-    __test_and_change_bit: 'test_and_change',
-    clear_bit_unlock_is_negative_byte: 'clear',
-    assign_bit: 'change',
-    __assign_bit: 'change',
-  };
+export const BITOPS: Record<
+  string,
+  'set' | 'clear' | 'change' | 'test_and_set' | 'test_and_clear' | 'test_and_change'
+> = {
+  set_bit: 'set',
+  __set_bit: 'set',
+  set_bit_lock: 'set',
+  clear_bit: 'clear',
+  __clear_bit: 'clear',
+  clear_bit_unlock: 'clear',
+  __clear_bit_unlock: 'clear',
+  clear_and_wake_up_bit: 'clear',
+  change_bit: 'change',
+  __change_bit: 'change',
+  test_and_set_bit: 'test_and_set',
+  __test_and_set_bit: 'test_and_set',
+  test_and_set_bit_lock: 'test_and_set',
+  test_and_clear_bit: 'test_and_clear',
+  __test_and_clear_bit: 'test_and_clear',
+  test_and_change_bit: 'test_and_change',
+  __test_and_change_bit: 'test_and_change',
+  clear_bit_unlock_is_negative_byte: 'clear',
+  assign_bit: 'change',
+  __assign_bit: 'change',
+};
 
 /** Which argument of a bit operation is the address (others take `(nr, addr)`). */
 export const BITOP_ADDR_ARG: Record<string, number> = { assign_bit: 1, __assign_bit: 1 };

@@ -10,7 +10,11 @@ export function processItem(item: WorkItem): WorkResult {
   try {
     text = readFileSync(item.abs, 'utf8');
   } catch (err) {
-    return { id: item.id, rel: item.rel, error: `cannot read: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      id: item.id,
+      rel: item.rel,
+      error: `cannot read: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
   const hash = createHash('sha1').update(text).digest('hex');
   if (item.oldHash === hash) return { id: item.id, rel: item.rel, hash, unchanged: true };
@@ -19,7 +23,12 @@ export function processItem(item: WorkItem): WorkResult {
     const facts = extractFile(text);
     return { id: item.id, rel: item.rel, hash, facts, ms: performance.now() - t0 };
   } catch (err) {
-    return { id: item.id, rel: item.rel, hash, error: `extraction failed: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      id: item.id,
+      rel: item.rel,
+      hash,
+      error: `extraction failed: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }
 
