@@ -78,7 +78,13 @@ export function queryFromReport(r: CrashReport, maxFrames = 16): ReportQuery {
   }
   if (r.guiltyFrame) {
     const g = normaliseFunc(r.guiltyFrame);
-    if (!seen.has(g)) funcs.unshift({ name: g, depth: 0 });
+    // The faulting function (from RIP/pc) is often not printed among the trace frames.
+    if (!seen.has(g) && !GENERIC.has(g)) {
+      funcs.unshift({ name: g, depth: 0 });
+      funcs.forEach((f, i) => {
+        f.depth = i;
+      });
+    }
   }
   if (r.bugLocation?.file) files.add(r.bugLocation.file);
   const words = new Set<string>();

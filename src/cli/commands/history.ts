@@ -135,9 +135,12 @@ export function register(program: Command): void {
         throw err;
       }
       try {
-        const h = functionHistory(idx, func, {
-          file: o.file as string | undefined,
-          rev: o.rev as string | undefined,
+        const rev = o.all
+          ? undefined
+          : ((o.rev as string | undefined) ?? (idx.resolve('HEAD') ? 'HEAD' : undefined));
+        const h = functionHistory(idx, func, { file: o.file as string | undefined, rev });
+        process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EPIPE') throw e;
         });
         if (o.json) {
           process.stdout.write(`${JSON.stringify(h, null, 2)}\n`);
