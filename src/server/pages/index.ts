@@ -45,6 +45,7 @@ function loadStatic(): Map<string, StaticFile> {
   const files = new Map<string, StaticFile>();
   const own = join(here, '..', 'static');
   files.set('app.css', { type: 'text/css; charset=utf-8', body: readFileSync(join(own, 'app.css'), 'utf8') });
+  files.set('favicon.svg', { type: 'image/svg+xml', body: readFileSync(join(own, 'favicon.svg'), 'utf8') });
   for (const js of ['charts.js', 'filter.js'])
     files.set(js, { type: 'text/javascript; charset=utf-8', body: readFileSync(join(own, js), 'utf8') });
   // uPlot from node_modules, resolved like an import would be.
@@ -107,6 +108,8 @@ export function mountPages(app: Hono<any>, store: Store): void {
   ])
     app.use(p, securityHeaders);
 
+  // Browsers ask for /favicon.ico whatever the page says.
+  app.get('/favicon.ico', (c) => c.redirect('/static/favicon.svg', 301));
   app.get('/static/*', (c) => {
     const name = c.req.path.slice('/static/'.length);
     const f = statics.get(name);

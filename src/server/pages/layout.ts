@@ -27,6 +27,7 @@ export function page(opts: PageOpts): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title} · ktriage</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/app.css">
 ${needCharts ? html`<link rel="stylesheet" href="/static/vendor/uPlot.min.css">` : ''}
 </head>
