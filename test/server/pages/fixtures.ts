@@ -41,6 +41,7 @@ export function report(over: Partial<CrashReport> = {}): CrashReport {
     guiltyFrame: 'nfs_unlock_request',
     bugLocation: { file: 'fs/nfs/pagelist.c', line: 382 },
     messages: ['NFS: Invalid unlock attempted'],
+    ipFrame: frame('nfs_unlock_request', { module: 'nfs', context: 'exception' }),
     frames: [
       frame('irq_exit', { context: 'irq', reliable: false }),
       frame('nfs_unlock_request', { module: 'nfs', file: 'fs/nfs/pagelist.c', line: 382 }),

@@ -15,12 +15,22 @@ const CONTEXT_LABEL: Record<FrameContext, string> = {
   unknown: '',
 };
 
-/** Index of the frame the title blames: the first frame whose function is report.guiltyFrame. */
+/** The rows of the trace table: the faulting instruction (RIP/pc), when printed, then the frames. */
+export function traceFrames(report: CrashReport): { frame: Frame; ip: boolean }[] {
+  const rows = report.frames.map((frame) => ({ frame, ip: false }));
+  // Older stored reports (before ipFrame existed) lack the field.
+  const ip = (report as Partial<CrashReport>).ipFrame;
+  if (ip) rows.unshift({ frame: ip, ip: true });
+  return rows;
+}
+
+/** Index into traceFrames() of the frame the title blames: the first whose function is report.guiltyFrame. */
 export function guiltyIndex(report: CrashReport): number {
   const g = report.guiltyFrame;
   if (!g) return -1;
-  let i = report.frames.findIndex((f) => f.func === g);
-  if (i < 0) i = report.frames.findIndex((f) => f.func.split('.')[0] === g.split('.')[0]);
+  const rows = traceFrames(report);
+  let i = rows.findIndex((r) => r.frame.func === g);
+  if (i < 0) i = rows.findIndex((r) => r.frame.func.split('.')[0] === g.split('.')[0]);
   return i;
 }
 
@@ -39,12 +49,14 @@ function frameSource(f: Frame, release: string | null): SafeHtml {
 
 /** The call trace as a table; `release` is the kernel release used for Elixir links (upstream only). */
 export function traceTable(report: CrashReport, release: string | null, caption: string): SafeHtml {
-  if (report.frames.length === 0) return html`<p class="muted">The report has no call trace.</p>`;
+  const all = traceFrames(report);
+  if (all.length === 0) return html`<p class="muted">The report has no call trace.</p>`;
   const gi = guiltyIndex(report);
+  const ipRows = all[0]?.ip ? 1 : 0;
   let prevCtx: FrameContext | null = null;
-  const rows = report.frames.map((f, i) => {
-    const ctxChanged = f.context !== prevCtx;
-    prevCtx = f.context;
+  const rows = all.map(({ frame: f, ip }, i) => {
+    const ctxChanged = ip || f.context !== prevCtx;
+    prevCtx = ip ? null : f.context;
     const classes = [
       f.reliable ? '' : 'unreliable',
       i === gi ? 'guilty' : '',
@@ -58,8 +70,8 @@ export function traceTable(report: CrashReport, release: string | null, caption:
       : html`${f.func}`;
     const off = f.offset !== null ? `+${hex(f.offset)}${f.size !== null ? `/${hex(f.size)}` : ''}` : '';
     return html`<tr${classes ? html` class="${classes}"` : ''}>
-<td class="num">${i}</td>
-<td class="ctx">${ctxChanged ? html`<span class="ctx-${f.context}">${CONTEXT_LABEL[f.context] || '—'}</span>` : ''}</td>
+<td class="num">${ip ? html`<abbr title="instruction pointer: where the CPU faulted">IP</abbr>` : i - ipRows}</td>
+<td class="ctx">${ip ? html`<span class="ctx-exception">faulting instruction</span>` : ctxChanged ? html`<span class="ctx-${f.context}">${CONTEXT_LABEL[f.context] || '—'}</span>` : ''}</td>
 <td class="fn"><code>${f.reliable ? '' : html`<span aria-hidden="true">? </span>`}${fn}${off}</code>${f.inlined ? html` <span class="tag">inline</span>` : ''}${i === gi ? html` <strong class="tag guilty-tag">guilty frame</strong>` : ''}${f.reliable ? '' : html` <span class="visually-hidden">(unreliable)</span>`}</td>
 <td>${f.module ? html`<span class="mod">${f.module}</span>` : ''}</td>
 <td class="src">${frameSource(f, release)}</td>
