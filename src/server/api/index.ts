@@ -117,6 +117,9 @@ function errorResponse(c: Context, err: unknown) {
   if (err instanceof ApiError) return c.json({ error: err.error, detail: err.detail }, err.status);
   if (err instanceof InputError) return c.json({ error: 'unprocessable input', detail: err.message }, 422);
   const msg = err instanceof Error ? err.message : String(err);
+  // The client hung up mid-body: nobody is there to answer, and it is not our failure.
+  if (msg === 'aborted')
+    return c.json({ error: 'bad request', detail: 'request aborted by the client' }, 400);
   process.stderr.write(
     `ktriage serve: ${c.req.method} ${c.req.path}: ${err instanceof Error ? (err.stack ?? msg) : msg}\n`,
   );
