@@ -108,6 +108,11 @@ interface MemberRow {
   field: number | null;
 }
 
+/** Deterministic order: by file path, then line (file ids depend on indexing order). */
+function byLocation(a: Location, b: Location): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line;
+}
+
 export class SourceIndex {
   readonly db: Database.Database;
   readonly root: string;
@@ -435,7 +440,7 @@ export class SourceIndex {
         }
       }
     }
-    return edges;
+    return edges.sort(byLocation);
   }
 
   /** Callers of `func` to `depth` levels (1 = immediate callers). */
@@ -650,7 +655,7 @@ export class SourceIndex {
       }
       out.push(hc);
     }
-    return out;
+    return out.sort(byLocation);
   }
 
   // ---------- enums ----------
