@@ -13,14 +13,14 @@ export type ReportFields = Omit<
 // ` [<ffffffff81234567>] ? func.isra.0+0x1f/0x40 [mod]` and friends (x86, arm64, riscv, s390, ppc).
 const PC_TOKEN = /^\[<?(?:0x)?([0-9a-f]+)>?\] ?/;
 const FRAME_BODY =
-  /^([A-Za-z_$][\w.$]*)\+(0x[0-9a-f]+)\/(0x[0-9a-f]+)(?: \[([\w-]+)(?: [^\]]*)?\])?(?: ([\w./-]+\.[chSsro]+):(\d+)(?::\d+)?)?( \[inline\])?/;
+  /^\.?([A-Za-z_$][\w.$]*)\+(0x[0-9a-f]+)\/(0x[0-9a-f]+)(?: \[([\w-]+)(?: [^\]]*)?\])?(?: ([\w./-]+\.[chSsro]+):(\d+)(?::\d+)?)?( \[inline\])?/;
 // Symbolized inlined frame: `func file.c:NN [inline]`.
 const INLINE_FRAME = /^([A-Za-z_$][\w.$]*) ([\w./-]+\.[chS]):(\d+)(?::\d+)? \[inline\]/;
 // 32-bit arm: `[<c0101234>] (callee) from [<c0105678>] (caller+0x1c/0x40)`; newer: `callee from caller+0x1c/0x40`.
 const ARM_FROM = /^\(([A-Za-z_$][\w.$]*)(?:\+(0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: \[([\w-]+)\])?\) from /;
 // ppc: `[c000000000123456] [c000000000234567] func+0x1/0x2 (unreliable)`.
 
-const STACK_MARK = /^\s*<(\/?)(IRQ|NMI|SOFTIRQ|TASK|EOI|#DF|#MC|#DB|#BP|#NM|#SS|#VC)>\s*$/;
+const STACK_MARK = /^\s*<(\/?)(IRQ|NMI|SOFTIRQ|TASK|EOI|#DF|#MC|#DB|#BP|#NM|#SS|#VC)>/;
 
 function parseNum(hex: string | undefined): number | null {
   if (hex === undefined) return null;
@@ -31,6 +31,11 @@ function parseNum(hex: string | undefined): number | null {
 /** Parses one frame line; null if it is not a frame. */
 export function parseFrameLine(text: string, context: FrameContext): Frame | null {
   let s = text.trimStart();
+  if (s.startsWith('<')) {
+    // `<IRQ>  [<ffffffff81656735>] dump_stack+0x19/0x1b`: a marker and a frame on one line.
+    const close = s.indexOf('>');
+    if (close > 0 && close < 12) s = s.slice(close + 1).trimStart();
+  }
   let reliable = true;
   let address: string | null = null;
   for (let k = 0; k < 2; k++) {
@@ -203,19 +208,84 @@ export function parseCode(raw: string): CodeBytes | null {
   return { bytes, faultIndex, raw: raw.trim() };
 }
 
-const CPU_LINE =
-  /CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,64}?) (?:(?:Tainted: ([A-Z ]+?)|Not tainted) +(\S+)(?: (.*))?$|Tainted: |Not tainted)/;
-const CPU_LINE_SHORT = /CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/;
+const CPU_LINE = /CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,64}?) (Tainted: |Not tainted)/;
+
+interface CpuLine {
+  cpu: number;
+  pid: number;
+  comm: string;
+  taint: string | null;
+  release: string | null;
+  build: string | null;
+}
+
+/** `CPU: 0 PID: 1 Comm: sh Tainted: G        W  OE     6.1.0-18-amd64 #1 Debian 6.1.76-1`. */
+export function parseCpuLine(line: string): CpuLine | null {
+  const m = CPU_LINE.exec(line);
+  if (!m) return null;
+  const tainted = m[4] === 'Tainted: ';
+  const toks = line
+    .slice(m.index + m[0].length)
+    .trim()
+    .split(/\s+/);
+  let i = 0;
+  let taint = '';
+  if (tainted) {
+    while (i < toks.length && /^[A-Z]{1,18}$/.test(toks[i]!)) taint += toks[i++];
+  }
+  const release = toks[i] ?? null;
+  const build = toks
+    .slice(i + 1)
+    .join(' ')
+    .trim();
+  return {
+    cpu: Number(m[1]),
+    pid: Number(m[2]),
+    comm: m[3]!,
+    taint: taint === '' ? null : taint,
+    release: release === '' ? null : release,
+    build: build === '' ? null : build,
+  };
+}
 const WARN_CPU = /CPU: ?(\d+) PID: (\d+) at /;
 const HUNG_TASK = /INFO: task (.{1,64}):(\d+) blocked/;
 const HARDWARE = /^\s*Hardware name: (.*)$/;
 const MODULES = /^\s*Modules linked in:(.*)$/;
 const BUG_AT =
   /(?:kernel BUG at|BUG: failure at|WARNING: .*? at|invalid context at|in|at) ([\w./-]+\.[chS]):(\d+)/;
-const TAINT_ONLY = /Tainted: ([A-Z ]+?)(?: |$)/;
 const LINUX_VERSION = /Linux version (\S+) (.*)$/;
 const STRUCTURAL =
   /^\s*(?:\[<|\[[0-9a-f]{8,}\]|\? |<\/?[A-Z#]+>|[\w.$]+\+0x[0-9a-f]+\/|\(\w|Call [Tt]race|Code:|Modules linked in|---\[ |RIP:|[A-Z]{2,3}[0-9]*: |[a-z]{1,3}\d* ?: |CPU:|Hardware name|Kernel panic|Kernel Offset|Rebooting in|=====|Memory state|[0-9a-f]{8,}: |\s*\w+ [\w./-]+\.[ch]:\d+|.*\bat: )/;
+
+/** Taint letters after `Tainted: ` (`G        W  OE     4.19.0 #1` -> `GWOE`), up to the release. */
+export function parseTaint(line: string): string | null {
+  const at = line.indexOf('Tainted: ');
+  if (at < 0) return null;
+  let letters = '';
+  for (const tok of line.slice(at + 9).split(' ')) {
+    if (tok === '') continue;
+    if (!/^[A-Z]{1,18}$/.test(tok)) break;
+    letters += tok;
+  }
+  return letters === '' ? null : letters;
+}
+
+// `Pid: 3017, comm: 94cpufreq Not tainted 2.6.33.1-19.fc13.x86_64 #1` (before 3.x: no CPU: line).
+const OLD_PID_LINE =
+  /^\s*Pid: (\d+), comm: (.{1,64}?) (?:Tainted: [A-Z ]+?|Not tainted) +\(?([^\s()]+)(?: (.*?))?\)?\s*$/;
+// `EIP is at f+0x3/0x7 [oops]`, `PC is at f+0x..`, `NIP [c00..] f+0x..`, `Krnl PSW : .. (f+0x../0x..)`.
+const IP_LINES: RegExp[] = [
+  /^\s*(?:RIP|EIP|IP|PC|pc) is at (.*)$/,
+  /^\s*RIP: [0-9a-f]{4}:(?:\[<[0-9a-f]+>\]\s+\[<[0-9a-f]+>\]\s+)?(\S.*)$/,
+  /^\s*(?:EIP|RIP): [0-9a-f]{4}:\[<[0-9a-f]+>\] (?:\[<[0-9a-f]+>\] )?(\S+\+0x.*)$/,
+  /^\s*IP: \[<[0-9a-f]+>\] (.*)$/,
+  /^\s*IP: ([A-Za-z_].*)$/,
+  /^\s*pc : (.*)$/,
+  /^\s*NIP \[[0-9a-f]+\] (.*)$/,
+  /^\s*epc : (.*)$/,
+  /^\s*Krnl PSW : [0-9a-f]+ [0-9a-f]+ \((.*)\)$/,
+];
+const MODULE_TOKEN = /^[\w-]+(?:\([A-Z+-]+\))?$/;
 
 function cleanModule(tok: string): string {
   const p = tok.indexOf('(');
@@ -237,6 +307,8 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
   let pid: number | null = null;
   let comm: string | null = null;
   let bugLocation: SourceLocation | null = null;
+  let ipFrame: Frame | null = null;
+  let inModules = false;
   let endLine = lines[0]?.lineNo ?? 0;
   const stack: FrameContext[] = ['task'];
   let inMain = false;
@@ -269,7 +341,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
       if (inMain) mainDone = true;
       inMain = false;
     }
-    if (markerContext(t, stack)) continue;
+    if (markerContext(t, stack) && !t.includes('+0x')) continue;
     const cur = stack[stack.length - 1] ?? 'unknown';
     if (!l.cut || !sawMain) {
       const f = parseFrameLine(t, cur);
@@ -279,30 +351,42 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         continue;
       }
     }
-    if (cpu === null) {
-      const c = CPU_LINE.exec(t);
+    if (kernelRelease === null || cpu === null) {
+      const c = parseCpuLine(t);
       if (c) {
-        cpu = Number(c[1]);
-        pid = Number(c[2]);
-        comm = c[3]!;
-        if (c[4] !== undefined) taint = c[4].replace(/\s+/g, '') || null;
-        kernelRelease = c[5] ?? null;
-        kernelBuild = c[6]?.trim() || null;
-        continue;
-      }
-      const cs = CPU_LINE_SHORT.exec(t);
-      if (cs) {
-        cpu = Number(cs[1]);
-        pid = Number(cs[2]);
-        comm = cs[3]!;
-        const tn = TAINT_ONLY.exec(t);
-        if (tn) taint = tn[1]!.replace(/\s+/g, '') || null;
+        cpu = c.cpu;
+        pid = c.pid;
+        comm = c.comm;
+        if (c.release !== null) {
+          taint = c.taint;
+          kernelRelease = c.release;
+          kernelBuild = c.build;
+        }
         continue;
       }
       const w = WARN_CPU.exec(t);
-      if (w) {
+      if (w && cpu === null) {
         cpu = Number(w[1]);
         pid = Number(w[2]);
+      }
+    }
+    if (kernelRelease === null && pid === null) {
+      const o = OLD_PID_LINE.exec(t);
+      if (o) {
+        pid = Number(o[1]);
+        comm = o[2]!;
+        taint = parseTaint(t);
+        kernelRelease = o[3]!;
+        kernelBuild = o[4]?.trim() || null;
+      }
+    }
+    if (ipFrame === null) {
+      for (const r of IP_LINES) {
+        const m = r.exec(t);
+        if (!m) continue;
+        const f = parseFrameLine(m[1]!, 'exception');
+        if (f) ipFrame = { ...f, reliable: true };
+        break;
       }
     }
     if (hardware === null) {
@@ -312,8 +396,27 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         continue;
       }
     }
+    if (inModules) {
+      // `Modules linked in:` wraps over several lines on old kernels and in syslog captures.
+      const toks = t.trim().split(/\s+/);
+      const last = t.indexOf('[last unloaded');
+      const body = last >= 0 ? t.slice(0, last).trim().split(/\s+/) : toks;
+      const words = body.filter((x) => x !== '');
+      if (
+        words.length > 0 &&
+        words.every((x) => MODULE_TOKEN.test(x)) &&
+        !words.every((x) => /^[0-9a-f]{8,}$/.test(x))
+      ) {
+        for (const x of body) if (x !== '') modules.push(cleanModule(x));
+        if (last >= 0) inModules = false;
+        continue;
+      }
+      inModules = false;
+    }
     const mod = MODULES.exec(t);
     if (mod && modules.length === 0) {
+      // Only a long line can have been wrapped.
+      inModules = !mod[1]!.includes('[last unloaded') && t.length >= 150;
       let rest = mod[1]!;
       const last = rest.indexOf('[last unloaded');
       if (last >= 0) rest = rest.slice(0, last);
@@ -368,10 +471,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         if (m && registers[m[1]!] === undefined) registers[m[1]!] = m[2]!;
       }
     }
-    if (taint === null) {
-      const tn = TAINT_ONLY.exec(t);
-      if (tn && /Tainted: /.test(t) && !/Not tainted/.test(t)) taint = tn[1]!.replace(/\s+/g, '') || null;
-    }
+    if (taint === null && t.includes('Tainted: ')) taint = parseTaint(t);
     if (kernelRelease === null) {
       const v = LINUX_VERSION.exec(t);
       if (v) {
@@ -396,6 +496,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
   ].join('\n');
   return {
     bugLocation,
+    ipFrame,
     messages,
     frames: outFrames,
     registers,

@@ -16,6 +16,8 @@ export interface LinePrefix {
   time: number | null;
   /** printk loglevel from `<4>`, or null. */
   level: number | null;
+  /** A syslog/journal line of another program than the kernel: not part of any kernel report. */
+  foreign: boolean;
 }
 
 const MONTHS = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
@@ -23,26 +25,38 @@ const MONTHS = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 
 // `Nov 25 18:20:15 host kernel: ` (syslog, journalctl -k short) or
 // `2026-11-25T18:20:15.123456+00:00 host kernel: ` (rsyslog precise, journalctl -o short-iso).
 const SYSLOG_RE =
-  /^(?:[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ kernel: /;
+  /^(?:[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ ([^\s:[]+)(?:\[\d+\])?: /;
 const DROPPED_RE = /^\*\* \d+ printk messages dropped \*\* /;
 const LEVEL_RE = /^<(\d+)>/;
 const TIME_RE = /^\[ *(\d+)\.(\d+)\]/;
 const CALLER_RE = /^\[ *[CT]\d+\]/;
 
-function stripSyslog(line: string): string {
+/** Strips a syslog/journal prefix; null when the line is another program's. */
+function stripSyslog(line: string): string | null {
   const c = line.charCodeAt(0);
   // Cheap first-character test: most console lines start with '[' and need no regex.
   if ((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) {
     if (c >= 0x41 && !MONTHS.has(line.slice(0, 3))) return line;
     const m = SYSLOG_RE.exec(line);
-    if (m) return line.slice(m[0].length);
+    if (m) return m[1] === 'kernel' ? line.slice(m[0].length) : null;
   }
   return line;
 }
 
 /** Parses the prefix of one console line (no trailing newline). */
 export function parsePrefix(raw: string): LinePrefix {
-  let line = stripSyslog(raw);
+  const fromSyslog = stripSyslog(raw);
+  if (fromSyslog === null) {
+    return {
+      context: CONTEXT_NONE,
+      stripped: raw,
+      questionable: false,
+      time: null,
+      level: null,
+      foreign: true,
+    };
+  }
+  let line = fromSyslog;
   const syslog = line !== raw;
   let rest = line;
   let level: number | null = null;
@@ -101,14 +115,14 @@ export function parsePrefix(raw: string): LinePrefix {
     // No timestamp: syzkaller keeps the line as is; we only drop syslog/loglevel decoration.
     stripped = syslog || level !== null ? rest : line;
     line = stripped;
-    return { context, stripped, questionable: false, time, level };
+    return { context, stripped, questionable: false, time, level, foreign: false };
   }
   let questionable = false;
   if (!stripped.includes('<EOI>')) {
     if (stripped.includes(' ? ')) questionable = true;
     else if (stripped.endsWith(' (unreliable)')) questionable = true;
   }
-  return { context, stripped, questionable, time, level };
+  return { context, stripped, questionable, time, level, foreign: false };
 }
 
 /** The caller id without brackets or padding (`[ T1234]` -> `T1234`), or null. */

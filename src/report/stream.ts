@@ -147,6 +147,7 @@ export class CrashLogParser {
   private process(raw: string, lineNo: number, next: string | null): void {
     if (!this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
     const prefix = parsePrefix(raw);
+    if (prefix.foreign) return;
     let oops = matchOops(raw);
     // A truncated message that the console replays in full right after: wait for the full copy.
     if (oops && next?.includes(REPLAY_MARK)) oops = null;

@@ -79,6 +79,8 @@ export interface CrashReport {
   bugLocation: SourceLocation | null;
   /** Message lines printed just before the report header (e.g. `NFS: Invalid unlock attempted`). */
   messages: string[];
+  /** The faulting instruction's frame from the register dump (`RIP: 0010:f+0x1/0x2`, `pc : f+..`, `EIP is at f+..`), not part of `frames`. */
+  ipFrame: Frame | null;
   frames: Frame[];
   /** Register name (upper case on x86: RIP, RSP, RAX, ..., EFLAGS; lower on arm64: pc, lr, sp, x0..) -> value as printed. */
   registers: Record<string, string>;

@@ -26,6 +26,7 @@ function report(frames: Frame[], registers: Record<string, string> = {}): CrashR
     guiltyFrame: null,
     bugLocation: null,
     messages: [],
+    ipFrame: null,
     frames,
     registers,
     code: null,
