@@ -187,6 +187,7 @@ function catBlobs(
   ids: string[],
   onBlob: (i: number, content: Buffer | null) => void,
 ): Promise<void> {
+  if (ids.length === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const child = spawn('git', ['-C', repo, 'cat-file', '--batch'], {
       env: gitEnv(),
@@ -384,8 +385,10 @@ async function indexMailsInto(
         const isPatch = (ps.isPatch || hasDiff) && !ps.isReply;
         const msg = isPatch ? patchMessage(mail.body) : '';
         const facts = isPatch ? parseMessage(`${ps.clean}\n\n${msg}`) : null;
-        const series =
-          ps.part !== null ? (ps.part === 0 ? mail.msgid : (mail.inReplyTo ?? mail.msgid)) : mail.msgid;
+        // A series is named by its thread root: the cover letter (0/N) or what parts reply to.
+        let series: string | null = mail.msgid;
+        if (ps.isReply) series = null;
+        else if (ps.part !== null && ps.part > 0) series = mail.inReplyTo ?? mail.msgid;
         const res = ins.run(
           it.commit,
           it.blob,

@@ -26,6 +26,12 @@ export class Repo {
   private t = 1_600_000_000;
   constructor(readonly dir: string) {}
 
+  /** Sets the clock of the next commits (seconds since the epoch). */
+  at(t: number): this {
+    this.t = t;
+    return this;
+  }
+
   static init(dir: string, branch = 'main'): Repo {
     mkdirSync(dir, { recursive: true });
     const r = new Repo(dir);

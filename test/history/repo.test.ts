@@ -19,7 +19,6 @@ describe.skipIf(!gitOk)('history index of a bare repository', () => {
   let bare: string;
   let indexFile: string;
   let idx: HistoryIndex;
-  const short = (sha: string) => sha.slice(0, 12);
 
   beforeAll(async () => {
     dir = tempDir('hist');
