@@ -8,6 +8,17 @@ import { fileURLToPath } from 'node:url';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Store } from '../../store/types.ts';
+import { type ApiAuth, authFromEnv } from '../api/index.ts';
+import {
+  clearLoginCookie,
+  isValidToken,
+  mayRead,
+  mayWrite,
+  pageAuth,
+  renderLogin,
+  safeNext,
+  setLoginCookie,
+} from './auth.ts';
 import { errorPage } from './layout.ts';
 import { renderAnalyses, renderAnalysis } from './views/analyses.ts';
 import { MEMBERS_PAGE, renderBucket } from './views/bucket.ts';
@@ -64,7 +75,8 @@ function loadStatic(): Map<string, StaticFile> {
 
 const securityHeaders: MiddlewareHandler = async (c, next) => {
   await next();
-  c.header('Content-Security-Policy', CSP);
+  // A handler may have set a stricter policy (raw logs: sandbox).
+  if (!c.res.headers.has('Content-Security-Policy')) c.header('Content-Security-Policy', CSP);
   c.header('X-Content-Type-Options', 'nosniff');
   c.header('Referrer-Policy', 'same-origin');
   c.header('X-Frame-Options', 'DENY');
@@ -92,21 +104,73 @@ function sameOrigin(c: Context): boolean {
   }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the app's env type belongs to src/server/app.ts.
-export function mountPages(app: Hono<any>, store: Store): void {
-  const statics = loadStatic();
+export interface PagesOptions {
+  /** Tokens, with the API's meaning; default from the environment (as the API's). */
+  auth?: ApiAuth;
+}
 
-  for (const p of [
-    '/',
-    '/buckets',
-    '/buckets/*',
-    '/crashes/*',
-    '/upload',
-    '/analyses',
-    '/analyses/*',
-    '/logs/*',
-  ])
+const PAGE_PATHS = [
+  '/',
+  '/buckets',
+  '/buckets/*',
+  '/crashes/*',
+  '/upload',
+  '/analyses',
+  '/analyses/*',
+  '/logs/*',
+];
+
+// biome-ignore lint/suspicious/noExplicitAny: the app's env type belongs to src/server/app.ts.
+export function mountPages(app: Hono<any>, store: Store, opts: PagesOptions = {}): void {
+  const statics = loadStatic();
+  const auth = pageAuth(opts.auth ?? authFromEnv());
+
+  // Every page: security headers; and, when tokens are configured, a token to read.
+  const gate: MiddlewareHandler = async (c, next) => {
+    if (!mayRead(auth, c)) {
+      if (c.req.method === 'GET' || c.req.method === 'HEAD') {
+        const u = new URL(c.req.url);
+        return c.redirect(`/login?next=${encodeURIComponent(u.pathname + u.search)}`, 303);
+      }
+      return c.html(errorPage('Unauthorized', 'Sign in with a token first.'), 401);
+    }
+    await next();
+  };
+  for (const p of PAGE_PATHS) {
     app.use(p, securityHeaders);
+    app.use(p, gate);
+  }
+  app.use('/login', securityHeaders);
+  app.use('/logout', securityHeaders);
+
+  app.get('/login', (c) =>
+    c.html(
+      renderLogin(
+        c.req.query('next') ?? '/',
+        null,
+        auth.readNeeds || auth.writeNeeds
+          ? 'This server needs a token (KTRIAGE_TOKEN, KTRIAGE_READ_TOKEN or KTRIAGE_WRITE_TOKEN).'
+          : 'This server needs no token; signing in changes nothing.',
+      ),
+    ),
+  );
+  app.post('/login', bodyLimit({ maxSize: 64 * 1024 }), async (c) => {
+    if (!sameOrigin(c))
+      return c.html(errorPage('Forbidden', 'The form was submitted from another site.'), 403);
+    const form = await c.req.parseBody();
+    const token = typeof form.token === 'string' ? form.token.trim() : '';
+    const next = safeNext(typeof form.next === 'string' ? form.next : '/');
+    if (!isValidToken(auth, token))
+      return c.html(renderLogin(next, 'That token is not valid here.', 'Sign in with a token.'), 401);
+    setLoginCookie(c, token);
+    return c.redirect(next, 303);
+  });
+  app.post('/logout', (c) => {
+    if (!sameOrigin(c))
+      return c.html(errorPage('Forbidden', 'The form was submitted from another site.'), 403);
+    clearLoginCookie(c);
+    return c.redirect('/login', 303);
+  });
 
   // Browsers ask for /favicon.ico whatever the page says.
   app.get('/favicon.ico', (c) => c.redirect('/static/favicon.svg', 301));
@@ -188,6 +252,16 @@ export function mountPages(app: Hono<any>, store: Store): void {
     async (c) => {
       if (!sameOrigin(c))
         return c.html(errorPage('Forbidden', 'The form was submitted from another site.'), 403);
+      if (!mayWrite(auth, c))
+        return c.html(
+          errorPage(
+            'Forbidden',
+            auth.writeOk.length === 0
+              ? 'Uploads are disabled: the server has only a read token (set KTRIAGE_WRITE_TOKEN).'
+              : 'Uploading needs a write token: sign in with KTRIAGE_TOKEN or KTRIAGE_WRITE_TOKEN.',
+          ),
+          403,
+        );
       let form: Record<string, string | File | (string | File)[]>;
       try {
         form = await c.req.parseBody();
