@@ -28,7 +28,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       deps.asyncIngestBytes ?? Number(process.env.KTRIAGE_ASYNC_INGEST_BYTES ?? 8 * 1024 * 1024),
   });
   if (deps.pages !== false) {
-    let mountPages: ((app: Hono, store: Store) => void) | undefined;
+    let mountPages: ((app: Hono, store: Store, opts?: { auth?: ApiAuth }) => void) | undefined;
     try {
       const mod = (await import('./pages/index.ts')) as unknown as Record<string, unknown>;
       if (typeof mod.mountPages === 'function') mountPages = mod.mountPages as typeof mountPages;
@@ -40,7 +40,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       )
         throw err;
     }
-    mountPages?.(app, deps.store);
+    // The pages take the same tokens as the API (a login form sets them as a cookie).
+    mountPages?.(app, deps.store, { auth: deps.auth ?? authFromEnv() });
   }
   return app;
 }
