@@ -138,7 +138,9 @@ export class DiffScanner {
   private newLeft = 0;
   private headerFunc: string | null = null;
   private fn: string | null = null;
-  private side: '-' | '+' = '-';
+  private side: ' ' | '-' | '+' = ' ';
+  /** The current function where the run of removed lines began. */
+  private blockStart: string | null = null;
   /** Lines of the current hunk seen so far (a mail may end a hunk early). */
   inHunk = false;
 
@@ -290,20 +292,21 @@ export class DiffScanner {
     this.inHunk = oldCount + newCount > 0;
     this.headerFunc = this.isC ? headerFunction(header) : null;
     this.fn = this.headerFunc;
-    this.side = '-';
+    this.side = ' ';
   }
 
   /** Context lines (mailed patches) move the function boundary state without marking anything. */
   private context(s: string): void {
+    this.side = ' ';
     this.boundary(s.slice(1), false, 0);
   }
 
   private changed(s: string, side: '-' | '+'): void {
-    if (side !== this.side) {
-      // -U0 hunks list old lines then new lines at the same place: restart from the header.
-      this.side = side;
-      if (side === '+') this.fn = this.headerFunc;
-    }
+    // Removed lines then added lines describe the same place: the added run starts from the
+    // function the removed run started in (the header's, for -U0 hunks).
+    if (side === '-' && this.side !== '-') this.blockStart = this.fn;
+    if (side === '+' && this.side === '-') this.fn = this.blockStart;
+    this.side = side;
     this.boundary(s.slice(1), true, side === '+' ? ADDED : REMOVED);
   }
 

@@ -54,7 +54,7 @@ index 1111111..2222222 100644
  static int foo_lock(struct foo *f)
  {
  	int err = -EBUSY;
-@@ -30,7 +36,8 @@ static void foo_unlock(struct foo *f)
+@@ -30,6 +36,7 @@ static void foo_unlock(struct foo *f)
  int foo_release(struct foo *f)
  {
  	foo_lock(f);

@@ -14,7 +14,7 @@ if (!gitOk && process.env.KTRIAGE_REQUIRE_ALL === '1') throw new Error('history 
 describe.skipIf(!gitOk)('partial clone with missing blobs', () => {
   let dir: string;
   let clone: string;
-  const c: Record<string, string> = {};
+  const c = {} as Record<'a' | 'b' | 'c', string>;
   beforeAll(() => {
     dir = tempDir('partial');
     const origin = Repo.init(join(dir, 'origin'));

@@ -5,9 +5,25 @@
 // backported to the stable-2.0 branch with `cherry-pick -x`, c8 with "commit X upstream.".
 import { cFile, Repo } from './gitfixture.ts';
 
+type Name =
+  | 'c1'
+  | 'c2'
+  | 'c3'
+  | 'c4'
+  | 'c5'
+  | 'c6'
+  | 'c7'
+  | 'c8'
+  | 'c9'
+  | 'c10'
+  | 'c11'
+  | 'c12'
+  | 's1'
+  | 's2';
+
 export interface Scenario {
   repo: Repo;
-  c: Record<string, string>;
+  c: Record<Name, string>;
 }
 
 const alloc: [string, string[]] = [
@@ -56,7 +72,7 @@ const release: [string, string[]] = [
 
 export function buildScenario(dir: string): Scenario {
   const repo = Repo.init(dir);
-  const c: Record<string, string> = {};
+  const c = {} as Record<Name, string>;
   c.c1 = repo.commit('foo: add the foo driver', {
     'fs/foo.c': cFile([alloc, free1, lock1, release]),
     'fs/bar.c': cFile([['int bar(void)', ['return 1;']]]),
