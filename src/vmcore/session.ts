@@ -456,7 +456,10 @@ export class CrashSession {
     });
     const partial = recovered ?? this.buf;
     if (this.pending === p) this.pending = null;
-    if (recovered === null) this.kill();
+    if (recovered === null) {
+      this.kill();
+      await this.waitExit(2000);
+    }
     const alive = recovered !== null;
     return new CrashError(
       label === 'startup' ? 'startup-timeout' : 'command-timeout',
