@@ -613,6 +613,9 @@ export class SourceIndex {
       if (isWholeAssign) res.assignments.push(site);
       else res.writers.push(site);
     }
+    res.writers.sort(byLocation);
+    res.assignments.sort(byLocation);
+    res.unresolved.sort(byLocation);
     for (const site of res.writers) {
       if (site.param >= 0 && site.func) {
         res.helpers.push({
