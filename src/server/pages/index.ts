@@ -204,7 +204,15 @@ export function mountPages(app: Hono<any>, store: Store, opts: PagesOptions = {}
     });
     if (!bucket) return notFound(c, `No bucket ${id}.`);
     const representative = await store.getCrash(bucket.representativeCrashId);
-    return c.html(renderBucket({ bucket, representative, members: bucket.members, memberPage }));
+    return c.html(
+      renderBucket({
+        bucket,
+        representative,
+        members: bucket.members,
+        memberPage,
+        allCounts: c.req.query('all') === '1',
+      }),
+    );
   });
 
   app.get('/crashes/:id', async (c) => {

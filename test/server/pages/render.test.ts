@@ -188,6 +188,27 @@ describe('bucket, buckets, upload, logs, analyses pages', () => {
     expect(out).toContain('guilty frame');
   });
 
+  it('bucket page shows the top hosts of a fleet-sized bucket and links to all of them', () => {
+    const hostCounts = Array.from({ length: 1000 }, (_, i) => ({
+      name: `host-${i}`,
+      count: i === 500 ? 50 : 1,
+    }));
+    const b = bucket({ hostCounts, count: 1049 });
+    const top = renderBucket({ bucket: b, representative: crash(), members: b.members, memberPage: 1 });
+    expect(top.match(/<a href="\/\?host=host-\d+">/g)?.length).toBe(25);
+    // The busiest host comes first.
+    expect(top.indexOf('>host-500<')).toBeLessThan(top.indexOf('>host-0<'));
+    expect(top).toContain('Show all 1000</a> (975 more, they have 975 crashes)');
+    const all = renderBucket({
+      bucket: b,
+      representative: crash(),
+      members: b.members,
+      memberPage: 1,
+      allCounts: true,
+    });
+    expect(all.match(/<a href="\/\?host=host-\d+">/g)?.length).toBe(1000);
+  });
+
   it('bucket and buckets pages render hostile titles, hosts and kernels as text', () => {
     const r = evilReport();
     const c = crash({ report: r, title: r.title, host: EVIL, kernel: EVIL });

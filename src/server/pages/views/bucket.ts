@@ -22,20 +22,36 @@ const RULE_TEXT: Record<JoinRule, string> = {
   stack: 'different title, most similar stack',
 };
 
+/** Hosts and kernels shown before "show all" (a fleet bucket can have thousands of hosts). */
+export const COUNTS_SHOWN = 25;
+
 export interface BucketView {
   bucket: Bucket;
+  /** Show every host and kernel instead of the top COUNTS_SHOWN. */
+  allCounts?: boolean;
   representative: Crash | null;
   /** The page of members to show (newest first). */
   members: CrashSummary[];
   memberPage: number;
 }
 
-function counts(rows: NameCount[], label: string, id: string, hrefFor: (name: string) => string): SafeHtml {
-  if (rows.length === 0) return html`<p class="muted">None recorded.</p>`;
+function counts(
+  all: NameCount[],
+  label: string,
+  id: string,
+  hrefFor: (name: string) => string,
+  showAll: boolean,
+  allHref: string,
+): SafeHtml {
+  if (all.length === 0) return html`<p class="muted">None recorded.</p>`;
+  const sorted = [...all].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+  const rows = showAll ? sorted : sorted.slice(0, COUNTS_SHOWN);
+  const rest = sorted.length - rows.length;
   return html`<table class="counts" aria-labelledby="${id}">
 <thead><tr><th scope="col">${label}</th><th scope="col" class="num">Crashes</th></tr></thead>
 <tbody>${rows.map((r) => html`<tr><th scope="row"><a href="${hrefFor(r.name)}">${r.name}</a></th><td class="num">${r.count}</td></tr>`)}</tbody>
-</table>`;
+</table>
+${rest > 0 ? html`<p><a href="${allHref}">Show all ${sorted.length}</a> (${rest} more, ${rest === 1 ? 'it has' : 'they have'} ${sorted.slice(COUNTS_SHOWN).reduce((a, r) => a + r.count, 0)} crashes)</p>` : ''}`;
 }
 
 export function similarityText(rule: JoinRule | null, similarity: number | null): string {
@@ -86,8 +102,8 @@ ${v.memberPage < pages ? html`<a rel="next" href="${query(`/buckets/${b.id}`, { 
 ${dayChart(b.perDay, `Crashes per day in bucket ${b.id}`)}
 </section>
 <div class="cols">
-<section aria-labelledby="h-hosts"><h2 id="h-hosts">Hosts</h2>${counts(b.hostCounts, 'Host', 'h-hosts', (h) => query('/', { host: h }))}</section>
-<section aria-labelledby="h-kernels"><h2 id="h-kernels">Kernel versions</h2>${counts(b.kernelCounts, 'Kernel', 'h-kernels', (k) => query('/', { kernel: k }))}</section>
+<section aria-labelledby="h-hosts"><h2 id="h-hosts">Hosts</h2>${counts(b.hostCounts, 'Host', 'h-hosts', (h) => query('/', { host: h }), Boolean(v.allCounts), `${query(`/buckets/${b.id}`, { all: 1 })}#h-hosts`)}</section>
+<section aria-labelledby="h-kernels"><h2 id="h-kernels">Kernel versions</h2>${counts(b.kernelCounts, 'Kernel', 'h-kernels', (k) => query('/', { kernel: k }), Boolean(v.allCounts), `${query(`/buckets/${b.id}`, { all: 1 })}#h-kernels`)}</section>
 </div>
 <section aria-labelledby="h-rep">
 <h2 id="h-rep">Representative report</h2>
