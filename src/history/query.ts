@@ -243,19 +243,32 @@ function fileMatcher(files: string[]): (path: string) => string | null {
 export function findFixes(indexes: HistoryIndex[], q: FixQuery): FixCandidate[] {
   const gitIdx = indexes.filter((i) => i.kind === 'git');
   const mailIdx = indexes.filter((i) => i.kind === 'mail');
-  if (gitIdx.length === 0) throw new IndexError('fixes needs at least one git history index (--repo)');
+  if (indexes.length === 0) throw new IndexError('fixes needs at least one history index (--repo)');
   let baseSha: string | null = null;
-  for (const i of gitIdx) {
-    baseSha = i.resolve(q.base);
-    if (baseSha) break;
-  }
-  if (!baseSha)
-    throw new IndexError(`base ${q.base}: unknown revision in ${gitIdx.map((i) => i.file).join(', ')}`);
-  const home = gitIdx.filter((i) => i.hasCommit(baseSha!));
-  if (home.length === 0) {
-    throw new IndexError(
-      `base ${q.base} (${baseSha.slice(0, 12)}) is not in any index: index a range that contains it`,
-    );
+  let home: HistoryIndex[] = [];
+  let mailOnlyTime: number | null = null;
+  if (gitIdx.length === 0) {
+    // Only mailing-list archives: the base is a date (patches posted by then are "in the base").
+    const t = Date.parse(q.base);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(q.base) || Number.isNaN(t)) {
+      throw new IndexError(
+        `base ${q.base}: with only mailing-list archives the base must be a date (YYYY-MM-DD)`,
+      );
+    }
+    mailOnlyTime = Math.floor(t / 1000);
+  } else {
+    for (const i of gitIdx) {
+      baseSha = i.resolve(q.base);
+      if (baseSha) break;
+    }
+    if (!baseSha)
+      throw new IndexError(`base ${q.base}: unknown revision in ${gitIdx.map((i) => i.file).join(', ')}`);
+    home = gitIdx.filter((i) => i.hasCommit(baseSha!));
+    if (home.length === 0) {
+      throw new IndexError(
+        `base ${q.base} (${baseSha.slice(0, 12)}) is not in any index: index a range that contains it`,
+      );
+    }
   }
   const funcs = new Map<string, number>();
   for (const f of q.funcs) {
@@ -265,11 +278,11 @@ export function findFixes(indexes: HistoryIndex[], q: FixQuery): FixCandidate[] 
   const matchFile = fileMatcher(q.files);
   const words = new Set([...q.words].map((w) => w.toLowerCase()).filter((w) => !STOP.has(w)));
   const out: FixCandidate[] = [];
-  let baseTime = 0;
+  let baseTime = mailOnlyTime ?? 0;
   const subjectsSeen = new Map<string, FixCandidate>();
   for (const idx of home) {
-    baseTime = Math.max(baseTime, idx.commitTime(baseSha) ?? 0);
-    out.push(...gitCandidates(idx, gitIdx, baseSha, funcs, matchFile, q, words));
+    baseTime = Math.max(baseTime, idx.commitTime(baseSha!) ?? 0);
+    out.push(...gitCandidates(idx, gitIdx, baseSha!, funcs, matchFile, q, words));
   }
   for (const c of out) subjectsSeen.set(c.subject, c);
   for (const m of mailIdx) {
@@ -554,7 +567,7 @@ function baseLineIndexed(idx: HistoryIndex, baseSha: string): boolean {
 function mailCandidates(
   m: HistoryIndex,
   home: HistoryIndex[],
-  baseSha: string,
+  baseSha: string | null,
   baseTime: number,
   funcs: Map<string, number>,
   matchFile: (p: string) => string | null,
@@ -584,9 +597,14 @@ function mailCandidates(
     'SELECT id, msgid, time, subject, clean_subject, is_patch, is_reply, version, part, total, stable, stable_hint, body FROM mails WHERE id = ?',
   );
   const getFixes = db.prepare('SELECT ref, subject FROM mail_fixes WHERE mail_id = ?');
+  const earlierPatch = db
+    .prepare(
+      'SELECT msgid FROM mails WHERE clean_subject = ? AND is_patch = 1 AND is_reply = 0 AND time <= ? LIMIT 1',
+    )
+    .pluck();
   const inBaseBySubject = home.map((h) => ({
     h,
-    base: h.containedIn(baseSha),
+    base: h.containedIn(baseSha!),
     q: h.db.prepare('SELECT id, sha FROM commits WHERE subject = ?'),
   }));
   const out: FixCandidate[] = [];
@@ -655,10 +673,34 @@ function mailCandidates(
           break;
         }
       }
+      if (target === null && f.subject) {
+        // Unknown or abbreviated id: a commit in the base with that subject, or (no git index)
+        // a patch with that subject posted before the base date.
+        for (const x of inBaseBySubject) {
+          for (const c of x.q.all(f.subject) as { id: number; sha: string }[]) {
+            if (x.base.has(c.id)) {
+              target = c.sha;
+              inBase = true;
+            }
+          }
+        }
+        if (target === null && home.length === 0) {
+          const p = earlierPatch.get(f.subject, baseTime) as string | undefined;
+          if (p) {
+            target = p;
+            inBase = true;
+          }
+        }
+      }
       return { ...f, target, inBase };
     });
     if (fixes.some((f) => f.inBase)) {
-      reasons.push({ kind: 'fixes-in-base', score: 5, detail: 'Fixes: names a commit in the base' });
+      const f = fixes.find((x) => x.inBase)!;
+      reasons.push({
+        kind: 'fixes-in-base',
+        score: 5,
+        detail: `Fixes: ${f.ref ?? ''} ("${f.subject ?? ''}") names ${home.length ? 'a commit in the base' : 'a patch posted before the base date'}`,
+      });
     }
     if (r.stable)
       reasons.push({
