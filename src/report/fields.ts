@@ -11,13 +11,15 @@ export type ReportFields = Omit<
 >;
 
 // ` [<ffffffff81234567>] ? func.isra.0+0x1f/0x40 [mod]` and friends (x86, arm64, riscv, s390, ppc).
-const PC_TOKEN = /^\[<?(?:0x)?([0-9a-f]+)>?\] ?/;
+const PC_TOKEN = /^\[(?:<?(?:0x)?([0-9a-f]+)>?|[\w.]+\+\d+\/\d+)\] ?/;
 const FRAME_BODY =
   /^\.?([A-Za-z_$][\w.$]*)\+(0x[0-9a-f]+)\/(0x[0-9a-f]+)(?: \[([\w-]+)(?: [^\]]*)?\])?(?: ([\w./-]+\.[chSsro]+):(\d+)(?::\d+)?)?( \[inline\])?/;
 // Symbolized inlined frame: `func file.c:NN [inline]`.
 const INLINE_FRAME = /^([A-Za-z_$][\w.$]*) ([\w./-]+\.[chS]):(\d+)(?::\d+)? \[inline\]/;
 // 32-bit arm: `[<c0101234>] (callee) from [<c0105678>] (caller+0x1c/0x40)`; newer: `callee from caller+0x1c/0x40`.
 const ARM_FROM = /^\(([A-Za-z_$][\w.$]*)(?:\+(0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: \[([\w-]+)\])?\) from /;
+// arm since 5.x: `unwind_backtrace from show_stack+0x10/0x14` (the caller's offset follows `from`).
+const ARM_FROM_BARE = /^([A-Za-z_$][\w.$]*) from [A-Za-z_$][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+/;
 // ppc: `[c000000000123456] [c000000000234567] func+0x1/0x2 (unreliable)`.
 
 const STACK_MARK = /^\s*<(\/?)(IRQ|NMI|SOFTIRQ|TASK|EOI|#DF|#MC|#DB|#BP|#NM|#SS|#VC)>/;
@@ -41,7 +43,7 @@ export function parseFrameLine(text: string, context: FrameContext): Frame | nul
   for (let k = 0; k < 2; k++) {
     const pc = PC_TOKEN.exec(s);
     if (!pc) break;
-    address ??= pc[1]!;
+    address ??= pc[1] ?? null;
     s = s.slice(pc[0].length).trimStart();
   }
   if (s.startsWith('? ')) {
@@ -56,6 +58,21 @@ export function parseFrameLine(text: string, context: FrameContext): Frame | nul
       offset: parseNum(arm[2]?.slice(2)),
       size: parseNum(arm[3]?.slice(2)),
       module: arm[4] ?? null,
+      address,
+      reliable,
+      context,
+      inlined: false,
+      file: null,
+      line: null,
+    };
+  }
+  const from = ARM_FROM_BARE.exec(s);
+  if (from) {
+    return {
+      func: from[1]!,
+      offset: null,
+      size: null,
+      module: null,
       address,
       reliable,
       context,
@@ -223,25 +240,31 @@ interface CpuLine {
 export function parseCpuLine(line: string): CpuLine | null {
   const m = CPU_LINE.exec(line);
   if (!m) return null;
-  const tainted = m[4] === 'Tainted: ';
-  const toks = line
-    .slice(m.index + m[0].length)
-    .trim()
-    .split(/\s+/);
+  return {
+    cpu: Number(m[1]),
+    pid: Number(m[2]),
+    comm: m[3]!,
+    ...afterTaint(line.slice(m.index + m[0].length), m[4] === 'Tainted: '),
+  };
+}
+
+/** Taint letters, release and build after `Tainted: ` / `Not tainted`. */
+function afterTaint(
+  rest: string,
+  tainted: boolean,
+): { taint: string | null; release: string | null; build: string | null } {
+  const toks = rest.trim().split(/\s+/);
   let i = 0;
   let taint = '';
   if (tainted) {
     while (i < toks.length && /^[A-Z]{1,18}$/.test(toks[i]!)) taint += toks[i++];
   }
-  const release = toks[i] ?? null;
+  const release = toks[i] ?? '';
   const build = toks
     .slice(i + 1)
     .join(' ')
     .trim();
   return {
-    cpu: Number(m[1]),
-    pid: Number(m[2]),
-    comm: m[3]!,
     taint: taint === '' ? null : taint,
     release: release === '' ? null : release,
     build: build === '' ? null : build,
@@ -271,8 +294,7 @@ export function parseTaint(line: string): string | null {
 }
 
 // `Pid: 3017, comm: 94cpufreq Not tainted 2.6.33.1-19.fc13.x86_64 #1` (before 3.x: no CPU: line).
-const OLD_PID_LINE =
-  /^\s*Pid: (\d+), comm: (.{1,64}?) (?:Tainted: [A-Z ]+?|Not tainted) +\(?([^\s()]+)(?: (.*?))?\)?\s*$/;
+const OLD_PID_LINE = /^\s*Pid: (\d+), comm: (.{1,64}?) (Tainted: |Not tainted)/;
 // `EIP is at f+0x3/0x7 [oops]`, `PC is at f+0x..`, `NIP [c00..] f+0x..`, `Krnl PSW : .. (f+0x../0x..)`.
 const IP_LINES: RegExp[] = [
   /^\s*(?:RIP|EIP|IP|PC|pc) is at (.*)$/,
@@ -375,9 +397,10 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
       if (o) {
         pid = Number(o[1]);
         comm = o[2]!;
-        taint = parseTaint(t);
-        kernelRelease = o[3]!;
-        kernelBuild = o[4]?.trim() || null;
+        const rest = afterTaint(t.slice(o.index + o[0].length), o[3] === 'Tainted: ');
+        taint = rest.taint;
+        kernelRelease = rest.release?.replace(/^\(/, '') ?? null;
+        kernelBuild = rest.build?.replace(/\)$/, '') ?? null;
       }
     }
     if (ipFrame === null) {

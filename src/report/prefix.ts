@@ -28,7 +28,7 @@ const SYSLOG_RE =
   /^(?:[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ ([^\s:[]+)(?:\[\d+\])?: /;
 const DROPPED_RE = /^\*\* \d+ printk messages dropped \*\* /;
 const LEVEL_RE = /^<(\d+)>/;
-const TIME_RE = /^\[ *(\d+)\.(\d+)\]/;
+const TIME_RE = /^\[[ \t]*(\d+)\.(\d+)\]/;
 const CALLER_RE = /^\[ *[CT]\d+\]/;
 
 /** Strips a syslog/journal prefix; null when the line is another program's. */
@@ -98,9 +98,10 @@ export function parsePrefix(raw: string): LinePrefix {
       if (after.charCodeAt(0) === 0x20) {
         context = caller ?? CONTEXT_CONSOLE;
         stripped = after.slice(1);
-      } else if (after.length === 0) {
+      } else if (after.length === 0 || (t[0].includes('\t') && caller === null)) {
+        // `[\t68764.975944]Call Trace:`: a tab-padded timestamp glued to the text (some syslog captures).
         context = caller ?? CONTEXT_CONSOLE;
-        stripped = '';
+        stripped = after;
       }
     } else {
       // A bare caller id without a timestamp (`[C1] text`, `[ T12] text`).

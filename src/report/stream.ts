@@ -32,6 +32,7 @@ const PREFIX_WINDOW = 256;
 const TAIL_LINES = 400;
 const REPLAY_MARK = '** replaying previous printk message **';
 const VM_DISCONNECTED = 'serialport: VM disconnected.';
+const STACK_START_ANY = /Call [Tt]race|[Bb]acktrace:|Allocated by task|Freed by task/;
 const DISABLING_LOCK_DEBUGGING = 'Disabling lock debugging due to kernel taint';
 
 export interface ReportLine {
@@ -57,6 +58,8 @@ interface OpenReport {
   skipText: boolean;
   cpuTraceback: boolean;
   lastSeen: number;
+  /** Started before any kernel output (timestamps, `Linux version`) was seen. */
+  preBoot: boolean;
   seq: number;
   /** A later report started: lines now only extend the tail. */
   tail: boolean;
@@ -78,7 +81,8 @@ export class CrashLogParser {
   private pending: Pending | null = null;
   private window: { prefix: LinePrefix; lineNo: number }[] = [];
   private open: OpenReport[] = [];
-  private done: { seq: number; report: CrashReport }[] = [];
+  private done: { seq: number; report: CrashReport; firmware: boolean }[] = [];
+  private kernelSeen = false;
   private seq = 0;
   private vmDisconnected = false;
   private ended = false;
@@ -148,6 +152,10 @@ export class CrashLogParser {
     if (!this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
     const prefix = parsePrefix(raw);
     if (prefix.foreign) return;
+    if (!this.kernelSeen && (prefix.context !== CONTEXT_NONE || raw.includes('Linux version '))) {
+      this.kernelSeen = true;
+      this.done = this.done.filter((d) => !d.firmware);
+    }
     let oops = matchOops(raw);
     // A truncated message that the console replays in full right after: wait for the full copy.
     if (oops && next?.includes(REPLAY_MARK)) oops = null;
@@ -168,7 +176,7 @@ export class CrashLogParser {
     for (const r of [...this.open]) {
       if (prefix.context === r.context || (r.cpuTraceback && isCpuContext(prefix.context))) {
         this.append(r, prefix, lineNo);
-      } else if (lineNo - r.lastSeen > this.idleLines) {
+      } else if (lineNo - r.lastSeen > (r.tail ? TAIL_LINES : this.idleLines)) {
         this.close(r);
       }
     }
@@ -184,9 +192,6 @@ export class CrashLogParser {
   }
 
   private ownerOf(context: string): OpenReport | undefined {
-    if (context === CONTEXT_NONE || context === CONTEXT_CONSOLE) {
-      return this.open.find((r) => r.context === context) ?? this.open[this.open.length - 1];
-    }
     return this.open.find((r) => r.context === context);
   }
 
@@ -212,6 +217,7 @@ export class CrashLogParser {
       skipText: false,
       cpuTraceback: prefix.stripped.includes('Sending NMI from CPU'),
       lastSeen: lineNo,
+      preBoot: !this.kernelSeen && prefix.context === CONTEXT_NONE,
       seq: this.seq++,
       tail: false,
       tailLeft: 0,
@@ -254,7 +260,19 @@ export class CrashLogParser {
     if (i < 0) return;
     this.open.splice(i, 1);
     const report = buildReport(r.oops, r.context, r.prefix, r.lines, this.vmDisconnected);
-    this.done.push({ seq: r.seq, report });
+    // Boot firmware (TF-A, U-Boot) prints bare `INFO: ...`/`WARNING: ...` lines before the kernel
+    // starts: such a line that matches no format and has no stack is dropped once the kernel's own
+    // output shows up after it (kept if the log never gets there, as syzkaller would).
+    const firmware =
+      r.preBoot &&
+      (r.oops.header === 'INFO:' || r.oops.header === 'WARNING:') &&
+      report.frames.length === 0 &&
+      report.ipFrame === null &&
+      report.corruptedReason === null &&
+      !r.lines.some((l) => STACK_START_ANY.test(l.text)) &&
+      !matchesAnyFormat(r.oops, r.lines[0]?.text ?? '');
+    if (firmware && this.kernelSeen) return;
+    this.done.push({ seq: r.seq, report, firmware });
     this.emitReady(false);
   }
 
@@ -264,7 +282,7 @@ export class CrashLogParser {
     const oldestOpen = this.open.reduce((m, r) => Math.min(m, r.seq), Number.POSITIVE_INFINITY);
     while (this.done.length > 0) {
       const d = this.done[0]!;
-      if (!all && d.seq > oldestOpen) break;
+      if (!all && (d.seq > oldestOpen || (d.firmware && !this.kernelSeen))) break;
       this.done.shift();
       this.onReport(d.report);
     }
@@ -326,4 +344,8 @@ export function titleFrame(title: string): string | null {
     if (at === 0) break;
   }
   return null;
+}
+
+function matchesAnyFormat(oops: Oops, line: string): boolean {
+  return oops.formats.some((f) => f.title.test(line));
 }
