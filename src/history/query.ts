@@ -719,11 +719,13 @@ function mailCandidates(
         });
       }
     }
-    reasons.push({
-      kind: 'mail',
-      score: -1,
-      detail: `mailed patch, not found merged in the indexed repositories (${m.file})`,
-    });
+    if (home.length > 0) {
+      reasons.push({
+        kind: 'mail',
+        score: -1,
+        detail: `mailed patch, not found merged in the indexed repositories (${m.file})`,
+      });
+    } else reasons.push({ kind: 'mail', score: 0, detail: `mailed patch (${m.file})` });
     const c: FixCandidate = {
       source: 'mail',
       id: r.msgid ?? `mail:${r.id}`,
