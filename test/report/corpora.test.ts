@@ -185,14 +185,19 @@ describe.skipIf(!have && !required)('corpora', () => {
       if (!rep) continue;
       const frames = rep.frames;
       for (const p of c.payload_contains) {
-        let m: RegExpExecArray | null;
-        if ((m = /^Kernel Version : (.*)$/.exec(p))) {
+        const version = /^Kernel Version : (.*)$/.exec(p);
+        const tainted = /^Tainted : (.*)$/.exec(p);
+        const frame = /^#(\d+) (\? )?(\S+)$/.exec(p);
+        if (version) {
+          const m = version;
           const v = `${rep.kernelRelease ?? ''} ${rep.kernelBuild ?? ''}`;
           res.push([`${c.file}: version ${v} != ${m[1]}`, v.startsWith(m[1]!)]);
-        } else if ((m = /^Tainted : (.*)$/.exec(p))) {
+        } else if (tainted) {
+          const m = tainted;
           const want = m[1] === 'Not tainted' ? null : m[1]!.replace(/\s+/g, '');
           res.push([`${c.file}: taint ${rep.taint} != ${want}`, rep.taint === want]);
-        } else if ((m = /^#(\d+) (\? )?(\S+)$/.exec(p))) {
+        } else if (frame) {
+          const m = frame;
           const f = frames[Number(m[1]) - 1];
           const ok = f !== undefined && f.func === m[3] && f.reliable === (m[2] === undefined);
           res.push([`${c.file}: frame ${p} != ${f ? `${f.reliable ? '' : '? '}${f.func}` : 'none'}`, ok]);
