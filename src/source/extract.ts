@@ -188,8 +188,89 @@ const TOPLEVEL_RE = new RegExp(
   'gm',
 );
 
+/**
+ * Headers made only of preprocessor lines and comments (register maps such as
+ * drivers/gpu/drm/amd/include/asic_reg: a third of the tree's bytes) hold nothing but macros; they
+ * are scanned line by line instead of parsed. Returns null as soon as a line of C appears.
+ */
+export function scanPreprocessorOnly(text: string): MacroRow[] | null {
+  const macros: MacroRow[] = [];
+  let inComment = false;
+  let continued = false;
+  let lineNo = 0;
+  let pos = 0;
+  while (pos <= text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const raw = text.slice(pos, end);
+    pos = end + 1;
+    lineNo++;
+    // Strip comments, tracking /* */ across lines.
+    let code = '';
+    let i = 0;
+    while (i < raw.length) {
+      if (inComment) {
+        const close = raw.indexOf('*/', i);
+        if (close < 0) {
+          i = raw.length;
+          break;
+        }
+        inComment = false;
+        i = close + 2;
+        continue;
+      }
+      const open = raw.indexOf('/*', i);
+      const line = raw.indexOf('//', i);
+      if (line >= 0 && (open < 0 || line < open)) {
+        code += raw.slice(i, line);
+        break;
+      }
+      if (open < 0) {
+        code += raw.slice(i);
+        break;
+      }
+      code += `${raw.slice(i, open)} `;
+      inComment = true;
+      i = open + 2;
+    }
+    const t = code.trim();
+    if (continued) {
+      continued = t.endsWith('\\');
+      continue;
+    }
+    if (t.length === 0) continue;
+    if (t.charCodeAt(0) !== 35 /* # */) return null;
+    continued = t.endsWith('\\');
+    const m = /^#\s*define\s+([A-Za-z_]\w*)(\()?/.exec(t);
+    if (m) {
+      const value = m[2] ? null : t.slice(m[0].length).trim();
+      macros.push([m[1]!, lineNo, m[2] ? 1 : 0, value === null ? null : value.length > 0 ? clip(value, 200) : null]);
+    }
+    if (pos > text.length) break;
+  }
+  return macros;
+}
+
 /** Extracts the facts of one C file (source text as read from disk). */
 export function extractFile(rawText: string): FileFacts {
+  const ppOnly = scanPreprocessorOnly(rawText);
+  if (ppOnly !== null) {
+    return {
+      funcs: [],
+      calls: [],
+      fieldCalls: [],
+      fnRefs: [],
+      triggers: [],
+      writes: [],
+      enums: [],
+      structs: [],
+      fields: [],
+      macros: ppOnly,
+      typedefs: [],
+      errors: 0,
+      errorLines: [],
+    };
+  }
   const { parser: p, query: q } = getParser();
   const src = blankKernelMacros(rawText);
   // bufferSize: tree-sitter's default input chunk would cut files above 32 KiB into many calls.

@@ -220,3 +220,23 @@ enum { X = BIT(3) };
     ]);
   });
 });
+
+describe('scanPreprocessorOnly', () => {
+  it('reads macros from headers that hold only directives and comments, like the parser would', async () => {
+    const { scanPreprocessorOnly } = await import('../../src/source/extract.ts');
+    const hdr = '/* regs\n * more */\n#ifndef X_H\n#define X_H\n#define mmREG 0x1234 // offset\n#define F(a) \\\n  ((a) + 1)\n#endif\n';
+    expect(scanPreprocessorOnly(hdr)).toEqual([
+      ['X_H', 4, 0, null],
+      ['mmREG', 5, 0, '0x1234'],
+      ['F', 6, 1, null],
+    ]);
+    const viaParser = extractFile(`${hdr}int x;\n`).macros.map((m) => [m[0], m[1], m[2]]);
+    expect(viaParser).toEqual([
+      ['X_H', 4, 0],
+      ['mmREG', 5, 0],
+      ['F', 6, 1],
+    ]);
+    expect(scanPreprocessorOnly('#define A 1\nint x;\n')).toBeNull();
+    expect(scanPreprocessorOnly('/* int x; */\n#define A 1\n')).toEqual([['A', 2, 0, '1']]);
+  });
+});
