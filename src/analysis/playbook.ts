@@ -1,0 +1,813 @@
+// The triage playbook. One sequence of steps, two drivers: live (a crash session: the playbook
+// decides which command to run next from what it learned) and transcript (the same steps answered
+// from a saved session; a missing answer becomes an open question naming the command to run).
+import {
+  explainCache,
+  FLAG_ENUMS,
+  flagLayoutFor,
+  invariantsFor,
+  type KernelVersion,
+  knownLayout,
+  type ObjectFacts,
+  ownCacheOf,
+  parseKernelVersion,
+  prototypeFor,
+  stackBase,
+} from '../knowledge/index.ts';
+import { parseLog } from '../report/index.ts';
+import type { CrashReport } from '../report/types.ts';
+import {
+  type BtTask,
+  type Disassembly,
+  fieldBig,
+  getField,
+  type KmemAddress,
+  kernelException,
+  leaves,
+  parseBt,
+  parseDis,
+  parseKmemAddress,
+  parseSearch,
+  parseStruct,
+  parseStructOffsets,
+  parseSys,
+  parseTypeInfo,
+  type StructLayout,
+  type StructValue,
+} from '../vmcore/parse/index.ts';
+import type {
+  AnalysisReport,
+  FrameReport,
+  InvariantReport,
+  MemoryFact,
+  ObjectReport,
+  OpenQuestion,
+  PanicSummary,
+  SearchReport,
+} from './model.ts';
+import { buildObject, enumFromSource, type FlagBitsLookup, objectField } from './objects.ts';
+import { type LogicalFrame, type Prototype, recoverFrames } from './regs.ts';
+import { classifyHits, type KnownRegion } from './search.ts';
+import { type CommandSource, Q } from './source.ts';
+
+export interface PlaybookOptions {
+  /** Kernel release when the input does not show it (`--kernel`). */
+  kernel?: string;
+  /** A kernel source tree for enum definitions (`--src`). */
+  src?: string;
+  input?: AnalysisReport['input'];
+  /** How many frames to disassemble in live mode. */
+  maxFrames?: number;
+  /** Whether to run `search` in live mode (it scans all of memory). */
+  search?: boolean;
+}
+
+const bare = (t: string) => t.replace(/^(struct|union)\s+/, '').trim();
+const hx = (v: bigint) => v.toString(16);
+/** Types whose pointers the playbook follows to print the object (they have flags or invariants). */
+const FOLLOW = new Set(['page', 'nfs_page', 'nfs_open_context', 'inode', 'task_struct']);
+
+interface ObjCandidate {
+  address: string;
+  type: string;
+  typeSource: string;
+  label: string;
+  depth: number;
+}
+
+export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}): Promise<AnalysisReport> {
+  const warnings: string[] = [];
+  const open: OpenQuestion[] = [];
+  const ask = (question: string, ...commands: string[]) => {
+    if (!open.some((o) => o.question === question)) open.push({ question, commands });
+  };
+
+  // 1. Panic summary: sys, log (the report parser), bt header.
+  const panic: PanicSummary = {
+    message: null,
+    title: null,
+    kind: null,
+    bugLocation: null,
+    task: null,
+    cpu: null,
+    exception: null,
+    sources: [],
+  };
+  let release: string | null = null;
+  let releaseSource: string | null = null;
+  const sysA = await src.ask(Q.sys());
+  if (sysA) {
+    try {
+      const s = parseSys(sysA.output);
+      release = s.release;
+      releaseSource = release ? 'sys' : null;
+      panic.message = s.panic;
+      panic.sources.push('sys');
+    } catch (e) {
+      warnings.push(String((e as Error).message));
+    }
+  }
+  let report: CrashReport | null = null;
+  const logA = await src.ask(Q.log());
+  if (logA) {
+    const reports = parseLog(logA.output);
+    report = reports.find((r) => r.kind !== 'panic' && r.kind !== 'reboot') ?? reports[0] ?? null;
+    if (report) {
+      panic.title = report.title;
+      panic.kind = report.kind;
+      panic.bugLocation = report.bugLocation
+        ? `${report.bugLocation.file}${report.bugLocation.line !== null ? `:${report.bugLocation.line}` : ''}`
+        : null;
+      if (!release && report.kernelRelease) {
+        release = report.kernelRelease;
+        releaseSource = 'log';
+      }
+      panic.sources.push('log');
+    }
+  }
+  if (opts.kernel) {
+    if (release && parseKernelVersion(release) && parseKernelVersion(opts.kernel)) {
+      const a = parseKernelVersion(release)!;
+      const b = parseKernelVersion(opts.kernel)!;
+      if (a.major !== b.major || a.minor !== b.minor)
+        warnings.push(
+          `--kernel ${opts.kernel} disagrees with the dump's release ${release}; using the dump's`,
+        );
+    } else {
+      release = opts.kernel;
+      releaseSource = '--kernel';
+    }
+  }
+  const version: KernelVersion | null = release ? parseKernelVersion(release) : null;
+  if (!version) {
+    ask('Which kernel version is this? Flag layouts (enum pageflags, nfs_page bits) depend on it.', 'sys');
+    warnings.push(
+      'kernel version unknown: flag words are decoded only from enums found in the dump; pass --kernel RELEASE',
+    );
+  }
+
+  // 2. Backtrace of the crashing task.
+  const btA = await src.ask(Q.bt('-f'));
+  const btFF = src.mode === 'live' ? await src.ask(Q.bt('-FF')) : null;
+  let task: BtTask | null = null;
+  if (btA) {
+    try {
+      const tasks = parseBt(btA.output);
+      task = tasks.find((t) => kernelException(t) !== null) ?? tasks[0] ?? null;
+    } catch (e) {
+      warnings.push((e as Error).message);
+    }
+  } else ask('The backtrace of the crashing task (exception frame and registers)', 'bt -f');
+  const exc = task ? kernelException(task) : null;
+  const arch: 'x86_64' | 'arm64' | null = exc
+    ? exc.exception.registers.RIP
+      ? 'x86_64'
+      : exc.exception.registers.PC
+        ? 'arm64'
+        : null
+    : null;
+  if (task) {
+    panic.task = { pid: task.pid, command: task.command, task: task.task };
+    panic.cpu = task.cpu;
+    panic.sources.push('bt');
+  }
+  const frames: LogicalFrame[] = [];
+  if (task && exc) {
+    const rip = exc.exception.registers.RIP ?? exc.exception.registers.PC ?? null;
+    const rsp = exc.exception.registers.RSP ?? exc.exception.registers.SP ?? null;
+    panic.exception = { function: exc.exception.symbol!, offset: exc.exception.offset, module: null, rip };
+    if (rip && rsp) {
+      frames.push({
+        index: 0,
+        level: null,
+        func: exc.exception.symbol!,
+        module: null,
+        pc: BigInt(`0x${rip}`),
+        sp: BigInt(`0x${rsp}`),
+      });
+    }
+    const start = task.frames.indexOf(exc.frame);
+    for (const f of task.frames.slice(start + 1)) {
+      if (f.level < 0 || f.exception) break;
+      frames.push({
+        index: frames.length,
+        level: f.level,
+        func: f.func,
+        module: f.module,
+        pc: BigInt(`0x${f.pc}`),
+        sp: BigInt(`0x${f.sp}`),
+      });
+    }
+    if (frames[1]?.module && frames[0]) {
+      // The faulting function's module: crash prints it only on frame lines; take it from the caller when the RIP is in the same module area.
+      const callerMod = frames[1].module;
+      if (frames[0].pc >> 24n === frames[1].pc >> 24n) {
+        frames[0].module = callerMod;
+        panic.exception.module = callerMod;
+      }
+    }
+  } else if (task) {
+    warnings.push(
+      'no kernel exception frame in the backtrace: registers per frame start from the first frame',
+    );
+  }
+
+  // Stack words from bt -f (and -FF annotations).
+  const stackWords = new Map<string, bigint>();
+  const slabNotes = new Map<string, string>();
+  for (const a of [btA, btFF]) {
+    if (!a) continue;
+    try {
+      for (const t of parseBt(a.output)) {
+        if (task && t.task !== task.task) continue;
+        for (const f of t.frames) {
+          for (const w of f.words) {
+            if (w.value !== null && !w.slabCache) stackWords.set(w.address, BigInt(`0x${w.value}`));
+            if (w.slabCache) slabNotes.set(w.address, w.slabCache);
+          }
+        }
+      }
+    } catch {
+      /* reported above */
+    }
+  }
+  if (frames.length > 1 && stackWords.size === 0) {
+    ask('The stack words of each frame (saved registers pushed by the prologues)', 'bt -f');
+  }
+
+  // 3. Disassembly, prototypes, layouts for the frames.
+  const maxFrames = opts.maxFrames ?? 8;
+  const code = new Map<string, { dis: Disassembly; command: string } | null>();
+  for (const f of frames.slice(0, maxFrames + 1)) {
+    if (code.has(f.func)) continue;
+    const a = await src.ask(Q.dis(f.func));
+    code.set(f.func, a ? { dis: parseDis(a.output), command: a.command } : null);
+  }
+  const protos = new Map<string, Prototype | null>();
+  for (const f of frames.slice(0, maxFrames + 1)) {
+    if (protos.has(f.func)) continue;
+    let p: Prototype | null = null;
+    const a = await src.ask(Q.whatis(f.func));
+    if (a) {
+      try {
+        const ti = parseTypeInfo(a.output);
+        if (ti.kind === 'function')
+          p = {
+            params: ti.fn.params.map((x) => ({ name: x.name, type: x.type })),
+            source: `debuginfo (${a.command})`,
+          };
+      } catch {
+        /* not a function */
+      }
+    }
+    if (!p) {
+      const k = prototypeFor(f.func, version);
+      if (k)
+        p = {
+          params: k.params,
+          source: `knowledge pack (${k.provenance.files.join(', ')}; ${k.provenance.readIn.join(', ')})`,
+        };
+    }
+    // Keep debuginfo types but take parameter names from the knowledge pack when debuginfo omits them.
+    if (p?.params.some((x) => x.name === null)) {
+      const k = prototypeFor(f.func, version);
+      if (k && k.params.length === p.params.length)
+        p = { ...p, params: p.params.map((x, i) => ({ ...x, name: x.name ?? k.params[i]!.name })) };
+    }
+    protos.set(f.func, p);
+  }
+  const layouts = new Map<
+    string,
+    { members: { offset: number; name: string; type: string }[]; source: string; size: number | null } | null
+  >();
+  const layoutOf = async (type: string) => {
+    const t = bare(type);
+    if (layouts.has(t)) return layouts.get(t)!;
+    let l: {
+      members: { offset: number; name: string; type: string }[];
+      source: string;
+      size: number | null;
+    } | null = null;
+    const a = await src.ask(Q.structOffsets(t));
+    if (a) {
+      try {
+        const so: StructLayout = parseStructOffsets(a.output);
+        l = {
+          members: so.members
+            .filter((m) => m.offset !== null)
+            .map((m) => ({ offset: m.offset!, name: m.name, type: m.type })),
+          source: `debuginfo (${a.command})`,
+          size: so.size,
+        };
+      } catch {
+        /* no layout */
+      }
+    }
+    if (!l) {
+      const k = knownLayout(t, version);
+      if (k)
+        l = {
+          members: k.members,
+          source: `knowledge pack (${k.provenance.files.join(', ')}, ${k.provenance.readIn.join(', ')}; confirm with struct -o ${t})`,
+          size: k.size,
+        };
+    }
+    layouts.set(t, l);
+    return l;
+  };
+  for (const p of protos.values()) {
+    for (const x of p?.params ?? []) {
+      const m = /^struct\s+(\w+)\s*\*$/.exec(x.type.trim());
+      if (m) await layoutOf(m[1]!);
+    }
+  }
+
+  // 4. Registers and arguments per frame.
+  const faultRegs = new Map<string, bigint>();
+  for (const [k, v] of Object.entries(exc?.exception.registers ?? {}))
+    faultRegs.set(k.toLowerCase(), BigInt(`0x${v}`));
+  let frameReports: FrameReport[] = [];
+  if (frames.length > 0 && arch) {
+    const r = recoverFrames({
+      arch,
+      frames,
+      faultRegs,
+      faultSource: btA?.command ?? 'bt',
+      code: (f) => code.get(f) ?? null,
+      stackWords,
+      stackSource: stackWords.size > 0 ? (btA?.command ?? 'bt -f') : null,
+      prototype: (f) => protos.get(f) ?? null,
+      layout: (t) => layouts.get(bare(t)) ?? null,
+    });
+    frameReports = r.frames;
+    for (const q of r.open) ask(q.question, ...q.commands);
+  }
+
+  // 5. Objects: typed arguments, then pointers of interesting types, then what the transcript printed.
+  const candidates: ObjCandidate[] = [];
+  const addCand = (c: ObjCandidate) => {
+    if (!candidates.some((x) => x.address === c.address && bare(x.type) === bare(c.type))) candidates.push(c);
+  };
+  for (const fr of frameReports) {
+    for (const a of fr.arguments) {
+      const m = a.type ? /^struct\s+(\w+)\s*\*$/.exec(a.type.trim()) : null;
+      if (m && a.value && a.value !== '0') {
+        addCand({
+          address: a.value,
+          type: `struct ${m[1]}`,
+          typeSource: `argument ${a.index}${a.name ? ` (${a.name})` : ''} of ${fr.function}: ${a.typeSource}`,
+          label: `${a.name ?? `arg${a.index}`} of ${fr.function}`,
+          depth: 0,
+        });
+      }
+    }
+  }
+  for (const a of src.all(['struct'])) {
+    const w = a.command.trim().split(/\s+/);
+    const type = w[1];
+    const addr = w.slice(2).find((x) => /^(0x)?[0-9a-f]{8,16}$/i.test(x));
+    if (type && addr && !w.includes('-o') && !type.includes('.')) {
+      addCand({
+        address: BigInt(addr.startsWith('0x') ? addr : `0x${addr}`).toString(16),
+        type: `struct ${type}`,
+        typeSource: `printed by \`${a.command}\``,
+        label: `${type} ${addr}`,
+        depth: 1,
+      });
+    }
+  }
+  const objects: ObjectReport[] = [];
+  const values = new Map<string, StructValue>();
+  const kmems = new Map<string, KmemAddress | null>();
+  const memory: MemoryFact[] = [];
+  const flagLookup = await makeFlagLookup(src, opts.src, version);
+  for (let i = 0; i < candidates.length && objects.length < 16; i++) {
+    const c = candidates[i]!;
+    const t = bare(c.type);
+    const a = await src.ask(Q.struct(t, c.address));
+    if (!a) {
+      ask(`What does the ${t} at ${c.address} (${c.label}) hold?`, `struct ${t} ${c.address} -x`);
+      continue;
+    }
+    let blocks: ReturnType<typeof parseStruct>;
+    try {
+      blocks = parseStruct(a.output);
+    } catch (e) {
+      warnings.push((e as Error).message);
+      continue;
+    }
+    const b = blocks.find((x) => x.type === null || bare(x.type) === t) ?? blocks[0];
+    if (b?.value.kind !== 'struct') continue;
+    values.set(`${t}@${c.address}`, b.value);
+    const l = await layoutOf(t);
+    // Memory facts for slab objects (not for struct page, which lives in the memmap).
+    let size: number | null = l?.size ?? null;
+    if (t !== 'page') {
+      const ka = await src.ask(Q.kmem(c.address));
+      let k: KmemAddress | null = null;
+      if (ka) {
+        try {
+          k = parseKmemAddress(ka.output);
+        } catch (e) {
+          warnings.push((e as Error).message);
+        }
+      } else
+        ask(`Is the ${t} at ${c.address} allocated or free, and in which slab cache?`, `kmem ${c.address}`);
+      kmems.set(c.address, k);
+      if (k?.cache) {
+        size = k.cache.objSize;
+        const ex = explainCache(c.type, k.cache.name, k.cache.objSize);
+        const objAddr = k.object?.address ?? null;
+        const off = objAddr ? Number(BigInt(`0x${c.address}`) - BigInt(`0x${objAddr}`)) : null;
+        memory.push({
+          address: c.address,
+          type: c.type,
+          command: ka!.command,
+          cache: k.cache.name,
+          objSize: k.cache.objSize,
+          allocated: k.object ? k.object.allocated : null,
+          objectAddress: objAddr,
+          offsetInObject: off,
+          slab: k.slab?.slab ?? null,
+          relation: ex.kind,
+          explanation: `${k.object ? (k.object.allocated ? 'allocated' : 'FREE (the pointer is stale: use after free?)') : 'not a slab object'}${off !== null && off !== 0 ? `, 0x${off.toString(16)} bytes into object ${objAddr}` : off === 0 ? ', the pointer is the start of the object' : ''}; ${ex.text}`,
+          confirm: ex.confirm,
+        });
+        if (
+          (ex.kind === 'merged' || ex.kind === 'unknown') &&
+          src.mode === 'transcript' &&
+          ex.confirm.length > 0
+        )
+          ask(`Confirm which caches SLUB merged for ${t}`, ...ex.confirm);
+      } else if (k) {
+        memory.push({
+          address: c.address,
+          type: c.type,
+          command: ka!.command,
+          relation: null,
+          cache: null,
+          objSize: null,
+          allocated: null,
+          objectAddress: null,
+          offsetInObject: null,
+          slab: null,
+          explanation: k.other.join('; ') || 'not in a slab cache',
+          confirm: [],
+        });
+      }
+    }
+    objects.push(
+      buildObject({
+        address: c.address,
+        type: c.type,
+        typeSource: c.typeSource,
+        command: a.command,
+        value: b.value,
+        size,
+        version,
+        flagLookup,
+        known: candidates.map((x) => ({ address: x.address, type: x.type, label: x.label })),
+      }),
+    );
+    // Follow pointers to objects of interesting types (one level from the arguments).
+    if (c.depth < 2 && l) {
+      for (const m of l.members) {
+        const pm = /^struct\s+(\w+)\s*\*$/.exec(m.type.trim());
+        if (!pm || !FOLLOW.has(pm[1]!)) continue;
+        const v = fieldBig(b.value, m.name);
+        if (v === null || v === 0n || hx(v) === c.address) continue;
+        addCand({
+          address: hx(v),
+          type: `struct ${pm[1]}`,
+          typeSource: `${t}.${m.name} (${m.type}, ${l.source})`,
+          label: `${t}.${m.name}`,
+          depth: c.depth + 1,
+        });
+      }
+    }
+  }
+  // Links between objects, now that all are known.
+  const knownObjs = objects.map((o) => ({
+    address: o.address,
+    type: o.type,
+    label: candidates.find((c) => c.address === o.address)?.label ?? o.address,
+  }));
+  for (const o of objects) {
+    const v = values.get(`${bare(o.type)}@${o.address}`);
+    if (!v) continue;
+    for (const l of leaves(v)) {
+      if (l.value.hex === null) continue;
+      for (const k of knownObjs) {
+        if (
+          k.address === l.value.hex &&
+          k.address !== o.address &&
+          !o.links.some((x) => x.path === l.path && x.target === `${k.type} ${k.address}`)
+        ) {
+          o.links.push({
+            path: l.path,
+            target: `${k.type} ${k.address}`,
+            note: `${bare(o.type)}.${l.path} points to ${k.label}`,
+          });
+        }
+      }
+    }
+  }
+
+  // 6. Searches: for each object found by the playbook (live) or each search in the transcript.
+  const searches: SearchReport[] = [];
+  const searchValues: { value: string; meaning: string | null }[] = [];
+  for (const o of objects)
+    searchValues.push({
+      value: o.address,
+      meaning: `${o.type} (${candidates.find((c) => c.address === o.address)?.label ?? ''})`,
+    });
+  for (const a of src.all(['search'])) {
+    const last = a.command.trim().split(/\s+/).pop() ?? '';
+    if (/^(0x)?[0-9a-f]+$/i.test(last)) {
+      const v = BigInt(last.startsWith('0x') ? last : `0x${last}`).toString(16);
+      if (!searchValues.some((s) => s.value === v)) searchValues.push({ value: v, meaning: null });
+    }
+  }
+  const regions: KnownRegion[] = [];
+  for (const o of objects) {
+    const k = kmems.get(o.address);
+    const l = layouts.get(bare(o.type));
+    const size = k?.cache?.objSize ?? l?.size ?? null;
+    const v = values.get(`${bare(o.type)}@${o.address}`);
+    if (!size || bare(o.type) === 'page') continue;
+    regions.push({
+      address: BigInt(`0x${k?.object?.address ?? o.address}`),
+      size,
+      label: `${candidates.find((c) => c.address === o.address)?.label ?? o.address} (${o.address})`,
+      type: o.type,
+      fieldAt: l
+        ? (off) => {
+            const m = [...l.members].filter((x) => x.offset <= off).sort((a, b) => b.offset - a.offset)[0];
+            return m
+              ? `${bare(o.type)}.${m.name}${m.offset === off ? '' : `+${off - m.offset}`} (offsets: ${l.source})`
+              : null;
+          }
+        : undefined,
+      fieldsWithValue: v
+        ? (val) =>
+            leaves(v)
+              .filter((x) => x.value.hex === hx(val))
+              .map((x) => `${bare(o.type)}.${x.path}`)
+        : undefined,
+    });
+  }
+  const stackFrames = frames.map((f) => ({ func: f.func, level: f.level, sp: f.sp }));
+  const base = frames[0] ? stackBase(frames[0].sp) : null;
+  for (const sv of searchValues) {
+    const wantLive = src.mode === 'live' && opts.search !== false;
+    const transcriptHas = src.all(['search']).some((a) => {
+      const last = a.command.trim().split(/\s+/).pop() ?? '';
+      return (
+        /^(0x)?[0-9a-f]+$/i.test(last) &&
+        BigInt(last.startsWith('0x') ? last : `0x${last}`).toString(16) === sv.value
+      );
+    });
+    if (!wantLive && !transcriptHas) {
+      if (objects.some((o) => o.address === sv.value))
+        ask(`Which other memory points to ${sv.meaning ?? sv.value}?`, `search -k ${sv.value}`);
+      continue;
+    }
+    const a = await src.ask(Q.search(sv.value));
+    if (!a) continue;
+    const { hits } = parseSearch(a.output);
+    const pageObj = objects.find((o) => bare(o.type) === 'page' && o.address === sv.value);
+    const pageVal = pageObj ? values.get(`page@${pageObj.address}`) : null;
+    const isPageCache = pageVal
+      ? (objectField(pageVal, 'mapping') ?? 0n) !== 0n ||
+        objects.some((o) => o.links.some((l) => l.target.endsWith(sv.value) && /wb_page/.test(l.path)))
+      : false;
+    const liveKmem = new Map<string, KmemAddress | null>();
+    if (src.mode === 'live') {
+      for (const h of hits.slice(0, 16)) {
+        const ha = await src.ask(Q.kmem(h.address));
+        let k: KmemAddress | null = null;
+        try {
+          k = ha ? parseKmemAddress(ha.output) : null;
+        } catch {
+          k = null;
+        }
+        liveKmem.set(h.address, k);
+      }
+    } else {
+      for (const h of hits) {
+        const ha = src
+          .all(['kmem'])
+          .find((x) => x.command.trim().split(/\s+/).pop()?.replace(/^0x/, '') === h.address);
+        if (ha) {
+          try {
+            liveKmem.set(h.address, parseKmemAddress(ha.output));
+          } catch {
+            /* ignore */
+          }
+        }
+      }
+    }
+    let meaning = sv.meaning;
+    if (!meaning) {
+      const link = objects.flatMap((o) =>
+        o.links.filter((l) => l.target.endsWith(` ${sv.value}`)).map((l) => `${bare(o.type)}.${l.path}`),
+      );
+      const obj = objects.find((o) => o.address === sv.value);
+      meaning = obj ? `${obj.type}${link.length ? ` (${link.join(', ')})` : ''}` : null;
+    }
+    searches.push({
+      value: sv.value,
+      meaning,
+      command: a.command,
+      hits: classifyHits({
+        value: BigInt(`0x${sv.value}`),
+        hits: hits.map((h) => BigInt(`0x${h.address}`)),
+        regions,
+        frames: stackFrames,
+        framesElided: task?.elided ?? false,
+        stackBase: base,
+        valueIsPageCachePage: isPageCache,
+        version,
+        kmem: (addr) => liveKmem.get(hx(addr)) ?? null,
+      }),
+    });
+  }
+  for (const s of searches) {
+    const byClass = new Map<string, Set<string>>();
+    for (const h of s.hits) {
+      if (h.confidence !== 'low' && h.confidence !== 'medium') continue;
+      const set = byClass.get(h.class) ?? new Set<string>();
+      for (const c of h.confirm) set.add(c);
+      byClass.set(h.class, set);
+    }
+    for (const [cls, cmds] of byClass) {
+      if (cmds.size > 0) ask(`Confirm the ${cls} hits of search ${s.value}`, ...[...cmds].slice(0, 6));
+    }
+  }
+
+  // 7. Invariants.
+  const invariants: InvariantReport[] = [];
+  const frameFuncs = new Set(frames.map((f) => f.func.replace(/\.(isra|constprop|part|cold)(\.\d+)?$/g, '')));
+  const factsOf = (o: ObjectReport, depth = 0): ObjectFacts => {
+    const v = values.get(`${bare(o.type)}@${o.address}`)!;
+    const fl = o.flags.find((f) => (FLAG_FIELDS_OF[bare(o.type)] ?? []).includes(f.field));
+    const related: Record<string, ObjectFacts | undefined> = {};
+    for (const l of o.links) {
+      const target = objects.find((x) => `${x.type} ${x.address}` === l.target);
+      if (target && target !== o && depth < 1) related[l.path] = factsOf(target, depth + 1);
+    }
+    return {
+      type: bare(o.type),
+      address: o.address,
+      flags: fl ? new Set(fl.set) : null,
+      field: (p) => objectField(v, p),
+      related,
+    };
+  };
+  for (const o of objects) {
+    for (const inv of invariantsFor(o.type, version)) {
+      const r = inv.check(factsOf(o));
+      const atSite = inv.at.length === 0 || inv.at.some((f) => frameFuncs.has(f));
+      invariants.push({
+        id: inv.id,
+        object: `${o.type} ${o.address}`,
+        statement: inv.statement,
+        status: r.status,
+        observed: r.observed,
+        expected: r.expected,
+        why: inv.why,
+        ifViolated: inv.ifViolated,
+        atCrashSite: atSite,
+        sources: inv.provenance.files.map((f) => `${f} (${inv.provenance.readIn.join(', ')})`),
+      });
+    }
+  }
+
+  // 8. Summary.
+  const known: string[] = [];
+  if (panic.exception)
+    known.push(
+      `Crash in ${panic.exception.function}${panic.exception.offset !== null ? `+${panic.exception.offset}` : ''}${panic.exception.module ? ` [${panic.exception.module}]` : ''}${panic.task ? `, task ${panic.task.command} (pid ${panic.task.pid})` : ''}${panic.cpu !== null ? ` on CPU ${panic.cpu}` : ''}`,
+    );
+  if (panic.message) known.push(`Panic: ${panic.message}`);
+  if (panic.title) known.push(`Console report: ${panic.title}`);
+  for (const fr of frameReports) {
+    for (const a of fr.arguments) {
+      if (a.value && a.type && /\*$/.test(a.type.trim()) && a.derivation.length > 0) {
+        known.push(
+          `${fr.function}(): ${a.name ?? `arg${a.index}`} (${a.type}) = ${a.value} [${a.confidence}], via ${a.derivation
+            .map((d) => d.source)
+            .filter((s, i, xs) => xs.indexOf(s) === i)
+            .join(', ')}`,
+        );
+      }
+    }
+  }
+  for (const o of objects) {
+    for (const f of o.flags)
+      known.push(
+        `${bare(o.type)} ${o.address}: ${f.field} = 0x${f.value} = ${f.set.join('|') || '0'}${f.extra?.zone ? ` (zone ${f.extra.zone}, node ${f.extra.node})` : ''}`,
+      );
+    for (const r of o.refcounts) known.push(`${bare(o.type)} ${o.address}: ${r.path} = ${r.value}`);
+    for (const l of o.links) known.push(l.note);
+  }
+  for (const m of memory) {
+    const state = m.allocated === null ? 'not a slab object' : m.allocated ? 'allocated' : 'FREE';
+    const rel =
+      m.relation === 'merged'
+        ? ` (not its own cache ${ownCacheOf(m.type ?? '')?.cache ?? ''}: SLUB merged same-size caches)`
+        : '';
+    known.push(
+      `${m.type ?? ''} ${m.address}: ${state}${m.cache ? ` in slab cache ${m.cache} (${m.objSize}-byte objects)${rel}` : ''}`,
+    );
+  }
+  for (const s of searches) {
+    const counts = new Map<string, number>();
+    for (const h of s.hits) counts.set(h.class, (counts.get(h.class) ?? 0) + 1);
+    known.push(
+      `search ${s.value}: ${s.hits.length} references (${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')})`,
+    );
+  }
+  const violated = invariants
+    .filter((i) => i.status === 'violated')
+    .map(
+      (i) =>
+        `${i.object}: ${i.statement} — observed ${i.observed}, expected ${i.expected}${i.atCrashSite ? '' : ' (rule stated for other code points)'}`,
+    );
+  for (const i of invariants.filter((x) => x.status === 'violated')) {
+    if (i.ifViolated) ask(`${i.id} is violated. ${i.ifViolated}`);
+  }
+
+  return {
+    schema: 'ktriage.analysis/1',
+    mode: src.mode,
+    generatedAt: new Date().toISOString(),
+    input: opts.input ?? {},
+    kernel: { release, source: releaseSource, arch },
+    panic,
+    frames: frameReports,
+    objects,
+    memory,
+    searches,
+    invariants,
+    summary: { known, violated, open },
+    commands: src.log,
+    warnings,
+  };
+}
+
+const FLAG_FIELDS_OF: Record<string, string[]> = {
+  nfs_page: ['wb_flags'],
+  page: ['flags'],
+  nfs_open_context: ['flags'],
+  inode: ['i_state'],
+};
+
+/** Flag definitions in priority order: the dump's debuginfo enum (live: ptype), the source tree, then (in the caller) the knowledge pack. */
+async function makeFlagLookup(
+  src: CommandSource,
+  tree: string | undefined,
+  version: KernelVersion | null,
+): Promise<FlagBitsLookup> {
+  const cache = new Map<string, { bits: { bit: number; name: string }[]; source: string } | null>();
+  const debuginfo = new Map<string, { bits: { bit: number; name: string }[]; source: string } | null>();
+  for (const [key, enumName] of Object.entries(FLAG_ENUMS)) {
+    const a = await src.ask(Q.whatis(enumName));
+    if (!a) continue;
+    try {
+      const ti = parseTypeInfo(a.output);
+      if (ti.kind === 'enum') {
+        debuginfo.set(key, {
+          bits: ti.enum.values
+            .filter((x) => !x.name.startsWith('__NR'))
+            .map((x) => ({ bit: x.value, name: x.name })),
+          source: `debuginfo: ${enumName} (${a.command})`,
+        });
+      }
+    } catch {
+      /* not available */
+    }
+  }
+  return (type, field) => {
+    const key = `${type}.${field}`;
+    if (cache.has(key)) return cache.get(key)!;
+    let r = debuginfo.get(key) ?? null;
+    if (!r && tree) {
+      const kp = flagLayoutFor(type, field, version) ?? flagLayoutFor(type, field, parseKernelVersion('6.1'));
+      const first = kp?.bits[0]?.name;
+      const file = kp?.provenance.files[0];
+      if (first && file) {
+        const bits = enumFromSource(tree, file, first);
+        if (bits)
+          r = {
+            bits,
+            source: `kernel source: ${file} in ${tree} (preprocessor conditionals assumed enabled)`,
+          };
+      }
+    }
+    cache.set(key, r);
+    return r;
+  };
+}
+
+export { getField, ownCacheOf };
