@@ -257,6 +257,7 @@ export class CrashSession {
   private exitInfo: { code: number | null; signal: string | null } = { code: null, signal: null };
   private exitWaiters: (() => void)[] = [];
   private seq = 0;
+  private readonly stale = new Set<string>();
   private readonly nonce = randomBytes(6).toString('hex');
   private readonly opts: CrashSessionOptions;
   private closing = false;
@@ -388,6 +389,7 @@ export class CrashSession {
 
   private onData(d: string): void {
     this.buf += d;
+    if (this.stale.size) this.dropStale();
     const p = this.pending;
     if (!p) return;
     const at = this.buf.indexOf(p.token);
@@ -399,6 +401,16 @@ export class CrashSession {
     this.buf = this.buf.slice(end);
     this.pending = null;
     p.onOutput(output);
+  }
+
+  /** Removes the second copy of a marker re-sent after SIGINT (crash may or may not have kept the first). */
+  private dropStale(): void {
+    for (const token of this.stale) {
+      const at = this.buf.indexOf(`${token}\n`);
+      if (at < 0 || (at > 0 && this.buf[at - 1] !== '\n')) continue;
+      this.buf = this.buf.slice(0, at) + this.buf.slice(at + token.length + 1);
+      this.stale.delete(token);
+    }
   }
 
   /** Sends one command plus its marker and resolves with the output before the marker. */
@@ -449,6 +461,9 @@ export class CrashSession {
       try {
         // The group: a `!cmd` child dies too, so crash's system() returns.
         process.kill(-pid, 'SIGINT');
+        // crash may drop what it had buffered from stdin when it aborts a command: send the marker
+        // again; whichever copy comes second is removed from the stream (dropStale).
+        this.proc?.stdin.write(`echo ${p.token}\n`);
       } catch {
         clearTimeout(t);
         resolve(null);
@@ -456,6 +471,10 @@ export class CrashSession {
     });
     const partial = recovered ?? this.buf;
     if (this.pending === p) this.pending = null;
+    if (recovered !== null) {
+      this.stale.add(p.token);
+      this.dropStale();
+    }
     if (recovered === null) {
       this.kill();
       await this.waitExit(2000);

@@ -40,12 +40,13 @@ function cString(v: StructValue | null, name: string): string {
 
 /** Every process (thread-group leader) of the dump, init_task first. */
 export async function listTasks(session: CrashSession, timeoutMs = 120_000): Promise<TaskInfo[]> {
-  // __state is 5.14+; fall back to .state for older kernels.
-  let r = await session.run('list task_struct.tasks -s task_struct.pid,tgid,comm,__state -h init_task', {
+  // -S reads the members from memory (fast); -s would ask gdb for every member of every task, which
+  // takes minutes on a loaded machine. __state is 5.14+; older kernels call it .state.
+  let r = await session.run('list task_struct.tasks -S task_struct.pid,tgid,comm,__state -h init_task', {
     timeoutMs,
   });
   if (r.errors.length)
-    r = await session.run('list task_struct.tasks -s task_struct.pid,tgid,comm,state -h init_task', {
+    r = await session.run('list task_struct.tasks -S task_struct.pid,tgid,comm,state -h init_task', {
       timeoutMs,
       check: true,
     });

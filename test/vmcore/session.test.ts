@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CrashError } from '../../src/vmcore/errors.ts';
 import { CrashSession, findErrors, resolveCrashBinary } from '../../src/vmcore/session.ts';
 
@@ -24,8 +24,14 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function open(mode = 'ok', extra: Partial<Parameters<typeof CrashSession.open>[0]> = {}) {
-  return CrashSession.open({
+const opened: CrashSession[] = [];
+// A failed assertion must not leave a fake crash (or its sleep) running.
+afterEach(() => {
+  for (const s of opened.splice(0)) s.kill();
+});
+
+async function open(mode = 'ok', extra: Partial<Parameters<typeof CrashSession.open>[0]> = {}) {
+  const s = await CrashSession.open({
     vmlinux,
     vmcore,
     crashBinary: fake,
@@ -36,6 +42,8 @@ function open(mode = 'ok', extra: Partial<Parameters<typeof CrashSession.open>[0
     interruptGraceMs: 1500,
     ...extra,
   });
+  opened.push(s);
+  return s;
 }
 
 /** Live (not zombie) processes in the process group `pgid` (crash's group). */
