@@ -48,9 +48,15 @@ export function readManifest(dir = EXAMPLES_DIR): Manifest {
   return m;
 }
 
-/** The ingest inputs of the demo, in a stable order (manifest order, then occurrence order). */
-export function demoInputs(dir = EXAMPLES_DIR): IngestInput[] {
+/**
+ * The ingest inputs of the demo, in a stable order (manifest order, then occurrence order). Times
+ * are moved forward as a block so that the newest occurrence is an hour before `now`: the demo looks
+ * current (sparklines, "last 7 days") whenever it is loaded; the spacing between crashes is kept.
+ */
+export function demoInputs(dir = EXAMPLES_DIR, now = Date.now()): IngestInput[] {
   const m = readManifest(dir);
+  const times = Object.values(m.files).flatMap((e) => e.occurrences.map((o) => Date.parse(o.occurredAt)));
+  const shift = Math.max(0, now - 3_600_000 - Math.max(...times));
   const inputs: IngestInput[] = [];
   for (const [file, entry] of Object.entries(m.files)) {
     const text = readFileSync(join(dir, file), 'utf8');
@@ -60,7 +66,7 @@ export function demoInputs(dir = EXAMPLES_DIR): IngestInput[] {
         source: `examples/${file}`,
         host: o.host,
         kernel: o.kernel,
-        occurredAt: o.occurredAt,
+        occurredAt: new Date(Date.parse(o.occurredAt) + shift).toISOString(),
       });
   }
   return inputs;

@@ -53,6 +53,16 @@ describe('examples and the demo', () => {
     expect(files).toContain('seed-machine-b.log');
   });
 
+  it('moves demo times forward as a block so that the newest is an hour old', () => {
+    const now = Date.parse('2031-01-01T00:00:00Z');
+    const times = demoInputs(undefined, now).map((i) => Date.parse(String(i.occurredAt)));
+    expect(Math.max(...times)).toBe(now - 3_600_000);
+    const orig = Object.values(readManifest().files).flatMap((e) =>
+      e.occurrences.map((o) => Date.parse(o.occurredAt)),
+    );
+    expect(Math.max(...times) - Math.min(...times)).toBe(Math.max(...orig) - Math.min(...orig));
+  });
+
   it('loads the examples into an empty store once, and leaves a loaded store alone', async () => {
     const r = await loadDemo(store);
     expect(r.loaded).toBe(true);

@@ -3,7 +3,7 @@
 // so it works without JavaScript; static/filter.js only adds instant filtering of the visible rows.
 import type { BucketFilter, BucketList, BucketSort } from '../../../store/types.ts';
 import { sparkline } from '../charts.ts';
-import { html, query, type SafeHtml } from '../html.ts';
+import { html, join, query, type SafeHtml } from '../html.ts';
 import { fmtAge, fmtTime, page } from '../layout.ts';
 
 export const SPARK_DAYS = 28;
@@ -77,7 +77,11 @@ function list(items: string[], max: number, title: string): SafeHtml {
   if (items.length === 0) return html`<span class="muted">—</span>`;
   const shown = items.slice(0, max);
   const more = items.length - shown.length;
-  return html`<span title="${items.join(', ')}">${shown.join(', ')}${more > 0 ? html` <span class="muted">+${more} ${title}</span>` : ''}</span>`;
+  // Each name stays on one line; the list wraps between names.
+  return html`<span title="${items.join(', ')}">${join(
+    shown.map((i) => html`<span class="nw">${i}</span>`),
+    html`, `,
+  )}${more > 0 ? html` <span class="muted nw">+${more} ${title}</span>` : ''}</span>`;
 }
 
 export function renderBuckets(
@@ -146,7 +150,7 @@ ${sortHeader(q, 'hosts', 'Hosts')}
 <th scope="col">Kernels</th>
 ${sortHeader(q, 'firstSeen', 'First seen')}
 ${sortHeader(q, 'lastSeen', 'Last seen')}
-<th scope="col">Crashes per day (${SPARK_DAYS} days)</th>
+<th scope="col">Per day<span class="visually-hidden">: crashes per day over the last ${SPARK_DAYS} days</span></th>
 </tr></thead>
 <tbody>
 ${rows}
