@@ -5,6 +5,27 @@
 import type { DayCount } from '../../store/types.ts';
 import { html, type SafeHtml } from './html.ts';
 
+const DAY = 86_400_000;
+
+/**
+ * Per-day counts over a window that ends today and spans at least `minDays`: the store gives days
+ * from first to last crash only, and a chart that stops at the last crash hides that it stopped.
+ * Missing days are zeros; days after `today` (clock skew) are kept.
+ */
+export function padDays(perDay: DayCount[], today: string, minDays = 30): DayCount[] {
+  const counts = new Map(perDay.map((d) => [d.day, d.count]));
+  const t = Date.parse(`${today}T00:00:00Z`);
+  const days = perDay.map((d) => Date.parse(`${d.day}T00:00:00Z`)).filter((x) => !Number.isNaN(x));
+  const last = Math.max(t, ...days);
+  const first = Math.min(last - (minDays - 1) * DAY, ...days);
+  const out: DayCount[] = [];
+  for (let x = first; x <= last; x += DAY) {
+    const day = new Date(x).toISOString().slice(0, 10);
+    out.push({ day, count: counts.get(day) ?? 0 });
+  }
+  return out;
+}
+
 /** A sparkline of crashes per day: one bar per day, zeros as a baseline tick. */
 export function sparkline(perDay: DayCount[], opts: { width?: number; height?: number } = {}): SafeHtml {
   const w = opts.width ?? 112;

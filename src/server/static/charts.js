@@ -23,7 +23,11 @@
         width,
         height: 200,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        // One bar per day: pad half a day on each side so that the end bars are whole.
+        scales: {
+          x: { time: true, range: () => [xs[0] - 43200, xs[xs.length - 1] + 43200] },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+        },
         axes: [{}, { label: 'crashes', size: 50 }],
         series: [
           { label: 'day (UTC)' },

@@ -3,6 +3,7 @@
 // and Elixir links only for upstream releases.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { padDays } from '../../../src/server/pages/charts.ts';
 import { elixirSourceUrl, upstreamTag } from '../../../src/server/pages/elixir.ts';
 import { escapeHtml, html, link, safeUrl } from '../../../src/server/pages/html.ts';
 import { decodeTaint } from '../../../src/server/pages/taint.ts';
@@ -125,6 +126,26 @@ describe('kernel facts', () => {
   });
 });
 
+describe('charts', () => {
+  it('pads per-day counts to a window ending today, at least 30 days, zeros filled', () => {
+    const d = padDays([{ day: '2026-11-20', count: 2 }], '2026-11-25');
+    expect(d.length).toBe(30);
+    expect(d[0]!.day).toBe('2026-10-27');
+    expect(d.at(-1)).toEqual({ day: '2026-11-25', count: 0 });
+    expect(d.find((x) => x.day === '2026-11-20')!.count).toBe(2);
+    expect(d.reduce((a, x) => a + x.count, 0)).toBe(2);
+    const long = padDays(
+      [
+        { day: '2025-01-01', count: 1 },
+        { day: '2026-11-25', count: 3 },
+      ],
+      '2026-11-25',
+    );
+    expect(long[0]!.day).toBe('2025-01-01');
+    expect(long.length).toBe(694);
+  });
+});
+
 describe('crash page', () => {
   it('marks the guilty frame, dims unreliable frames, shows contexts, registers, Code: and taint', () => {
     const out = renderCrash({ crash: crash(), log: log('x\nNFS: bad\nkernel BUG\nCall Trace:\ny\n') });
@@ -179,12 +200,18 @@ describe('bucket, buckets, upload, logs, analyses pages', () => {
   it('bucket page lists members with rule and similarity, hosts and kernels with counts', () => {
     const rep = crash();
     const b = bucket();
-    const out = renderBucket({ bucket: b, representative: rep, members: b.members, memberPage: 1 });
+    const out = renderBucket({
+      bucket: b,
+      representative: rep,
+      members: b.members,
+      memberPage: 1,
+      today: '2026-11-24',
+    });
     expect(out).toContain('<h1>kernel BUG in nfs_unlock_request</h1>');
     expect(out).toContain('title="same title, similar stack (similarity 0.93)"');
     expect(out).toContain('title="founded the bucket"');
     expect(out).toMatch(/<a href="\/\?host=nfs-client-b">nfs-client-b<\/a><\/th><td class="num">1<\/td>/);
-    expect(out).toContain('data-series="[[&quot;2026-11-22&quot;,');
+    expect(out).toMatch(/data-series="\[\[&quot;2026-10-26&quot;,0\],[^"]*\[&quot;2026-11-22&quot;,/);
     expect(out).toContain('guilty frame');
   });
 

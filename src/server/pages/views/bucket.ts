@@ -8,7 +8,7 @@ import type {
   JoinRule,
   NameCount,
 } from '../../../store/types.ts';
-import { dayChart } from '../charts.ts';
+import { dayChart, padDays } from '../charts.ts';
 import { html, query, type SafeHtml } from '../html.ts';
 import { fmtTime, page } from '../layout.ts';
 import { messagesBlock, reportFacts, traceTable } from './report.ts';
@@ -27,6 +27,8 @@ export const COUNTS_SHOWN = 25;
 
 export interface BucketView {
   bucket: Bucket;
+  /** UTC day the chart ends on (default: today). */
+  today?: string;
   /** Show every host and kernel instead of the top COUNTS_SHOWN. */
   allCounts?: boolean;
   representative: Crash | null;
@@ -99,7 +101,7 @@ ${v.memberPage < pages ? html`<a rel="next" href="${query(`/buckets/${b.id}`, { 
 </dl>
 <section aria-labelledby="h-perday">
 <h2 id="h-perday">Crashes per day</h2>
-${dayChart(b.perDay, `Crashes per day in bucket ${b.id}`)}
+${dayChart(padDays(b.perDay, v.today ?? new Date().toISOString().slice(0, 10)), `Crashes per day in bucket ${b.id}`)}
 </section>
 <div class="cols">
 <section aria-labelledby="h-hosts"><h2 id="h-hosts">Hosts</h2>${counts(b.hostCounts, 'Host', 'h-hosts', (h) => query('/', { host: h }), Boolean(v.allCounts), `${query(`/buckets/${b.id}`, { all: 1 })}#h-hosts`)}</section>
