@@ -153,7 +153,7 @@ describe('crash page', () => {
     expect(out).toMatch(/<tr class="unreliable[^"]*">[\s\S]*?<span aria-hidden="true">\? <\/span>irq_exit/);
     expect(out).toContain('<span class="ctx-irq">IRQ</span>');
     expect(out).toContain('<span class="ctx-task">task</span>');
-    expect(out).toContain('<th scope="row">RBX</th><td><code>ffff9bf9f048da00</code></td>');
+    expect(out).toContain('<div><dt>RBX</dt><dd><code>ffff9bf9f048da00</code></dd></div>');
     expect(out).toContain('<mark class="fault" title="faulting instruction starts here">0f</mark>');
     expect(out).toContain('kernel issued warning');
     expect(out).toContain('unsigned module was loaded');
@@ -164,6 +164,18 @@ describe('crash page', () => {
     expect(out).toMatch(/<span id="L4" class="ln hl">/);
     expect(out).toMatch(/<span id="L1" class="ln">/);
     expect(out).toMatch(/<span id="L5" class="ln">/);
+  });
+
+  it('says when the guilty frame is not in the trace, and offers to hide unreliable frames', () => {
+    const out = renderCrash({
+      crash: crash({ report: report({ guiltyFrame: '__get_metapage' }) }),
+      log: null,
+    });
+    expect(out).toContain('The guilty frame <code>__get_metapage</code> is not in the printed trace.');
+    expect(out).not.toMatch(/<tr class="guilty/);
+    expect(out).toMatch(
+      /<input type="checkbox" class="hide-unreliable" id="hide-unreliable-\d+"> <label for="hide-unreliable-\d+">Hide 1 unreliable frame<\/label>/,
+    );
   });
 
   it('has no Elixir links for a distribution kernel', () => {

@@ -47,6 +47,8 @@ function frameSource(f: Frame, release: string | null): SafeHtml {
     : html`${text}`;
 }
 
+let traceTables = 0;
+
 /** The call trace as a table; `release` is the kernel release used for Elixir links (upstream only). */
 export function traceTable(report: CrashReport, release: string | null, caption: string): SafeHtml {
   const all = traceFrames(report);
@@ -77,7 +79,18 @@ export function traceTable(report: CrashReport, release: string | null, caption:
 <td class="src">${frameSource(f, release)}</td>
 </tr>`;
   });
-  return html`<div class="tablewrap"><table class="trace">
+  const unreliable = all.filter((r) => !r.frame.reliable).length;
+  const missingGuilty =
+    gi < 0 && report.guiltyFrame
+      ? html`<p class="muted">The guilty frame <code>${report.guiltyFrame}</code> is not in the printed trace.</p>`
+      : '';
+  // A CSS-only toggle (no script): hides the `?` frames the unwinder was not sure of.
+  const toggleId = `hide-unreliable-${++traceTables}`;
+  return html`${missingGuilty}${
+    unreliable > 0
+      ? html`<input type="checkbox" class="hide-unreliable" id="${toggleId}"> <label for="${toggleId}">Hide ${unreliable} unreliable frame${unreliable === 1 ? '' : 's'}</label>`
+      : ''
+  }<div class="tablewrap"><table class="trace">
 <caption>${caption} <span class="legend"><span class="guilty-key">guilty frame</span> <span class="unreliable-key">? unreliable (dimmed)</span></span></caption>
 <thead><tr><th scope="col">#</th><th scope="col">Context</th><th scope="col">Function</th><th scope="col">Module</th><th scope="col">Source</th></tr></thead>
 <tbody>${rows}</tbody>
@@ -120,14 +133,11 @@ export function messagesBlock(report: CrashReport): SafeHtml {
   return html`<h3>Messages before the report</h3><pre class="log">${report.messages.join('\n')}</pre>`;
 }
 
+/** Registers in a grid, in the order printed (RIP, RSP, EFLAGS, RAX, ...), a few to a row as the kernel prints them. */
 export function registersTable(report: CrashReport): SafeHtml {
   const regs = Object.entries(report.registers);
   if (regs.length === 0) return html`<p class="muted">No registers in this report.</p>`;
-  return html`<div class="tablewrap"><table class="regs">
-<caption class="visually-hidden">Registers</caption>
-<thead><tr><th scope="col">Register</th><th scope="col">Value</th></tr></thead>
-<tbody>${regs.map(([k, v]) => html`<tr><th scope="row">${k}</th><td><code>${v}</code></td></tr>`)}</tbody>
-</table></div>`;
+  return html`<dl class="regs">${regs.map(([k, v]) => html`<div><dt>${k}</dt><dd><code>${v}</code></dd></div>`)}</dl>`;
 }
 
 export function codeBytes(report: CrashReport): SafeHtml {
