@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import type { FileFacts, Member } from './extract.ts';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -53,6 +53,7 @@ CREATE INDEX IF NOT EXISTS fnrefs_field ON fnrefs(field);
 CREATE INDEX IF NOT EXISTS triggers_field ON triggers(field);
 CREATE INDEX IF NOT EXISTS writes_field ON writes(field);
 CREATE INDEX IF NOT EXISTS enums_name ON enums(name);
+CREATE INDEX IF NOT EXISTS enums_enum ON enums(enum);
 CREATE INDEX IF NOT EXISTS structs_name ON structs(name);
 CREATE INDEX IF NOT EXISTS fields_struct ON fields(struct, field);
 CREATE INDEX IF NOT EXISTS macros_name ON macros(name);
@@ -90,9 +91,13 @@ export function openIndex(path: string, opts: OpenOptions = {}): Database.Databa
       db.exec(TABLES);
       const v = db.prepare("SELECT value FROM meta WHERE key='schema'").pluck().get() as string | undefined;
       if (v !== undefined && v !== String(SCHEMA_VERSION)) {
-        throw new IndexError(
-          `source index ${path}: schema ${v}, expected ${SCHEMA_VERSION}; delete it and re-index`,
-        );
+        // Built by another version of ktriage: the index is derived data, rebuild it from scratch.
+        const tables = db
+          .prepare("SELECT name FROM sqlite_master WHERE type='table'")
+          .pluck()
+          .all() as string[];
+        for (const t of tables) db.exec(`DROP TABLE IF EXISTS "${t}"`);
+        db.exec(TABLES);
       }
       db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
     }

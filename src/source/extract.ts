@@ -244,7 +244,12 @@ export function scanPreprocessorOnly(text: string): MacroRow[] | null {
     const m = /^#\s*define\s+([A-Za-z_]\w*)(\()?/.exec(t);
     if (m) {
       const value = m[2] ? null : t.slice(m[0].length).trim();
-      macros.push([m[1]!, lineNo, m[2] ? 1 : 0, value === null ? null : value.length > 0 ? clip(value, 200) : null]);
+      macros.push([
+        m[1]!,
+        lineNo,
+        m[2] ? 1 : 0,
+        value === null ? null : value.length > 0 ? clip(value, 200) : null,
+      ]);
     }
     if (pos > text.length) break;
   }

@@ -291,6 +291,30 @@ export class SourceIndex {
 
   // ---------- callers ----------
 
+  private functionDefs(name: string): Definition[] {
+    const id = this.sym(name);
+    if (id === null) return [];
+    return (
+      this.st.funcsByName!.all(id) as Array<{
+        file: number;
+        line: number;
+        end_line: number;
+        has_error: number;
+      }>
+    )
+      .map(
+        (r): Definition => ({
+          kind: 'function',
+          name,
+          file: this.fileName(r.file),
+          line: r.line,
+          endLine: r.end_line,
+          parseErrors: r.has_error === 1,
+        }),
+      )
+      .sort(byLocation);
+  }
+
   /** Why `func` is an entry point, if it is: syscall, ops table of a VFS/aops/RPC type, registration. */
   entryPoints(func: string): EntryPoint[] {
     const out: EntryPoint[] = [];
@@ -445,7 +469,7 @@ export class SourceIndex {
 
   /** Callers of `func` to `depth` levels (1 = immediate callers). */
   callers(func: string, depth = 1): CallersResult {
-    const definitions = this.def(func).filter((d) => d.kind === 'function' || d.kind === 'macro');
+    const definitions = this.functionDefs(func);
     if (definitions.length === 0 && this.sym(func) === null) {
       throw new IndexError(`function ${func}: not in the index`);
     }
