@@ -14,6 +14,8 @@ export interface TaskInfo {
   comm: string;
   /** task_struct.__state (6.1) or .state (older kernels). */
   state: number | null;
+  /** Base of the task's kernel stack (task_struct.stack), canonical hex. */
+  stack: string | null;
 }
 
 function text(v: StructValue | null, name: string): Scalar | null {
@@ -42,11 +44,14 @@ function cString(v: StructValue | null, name: string): string {
 export async function listTasks(session: CrashSession, timeoutMs = 120_000): Promise<TaskInfo[]> {
   // -S reads the members from memory (fast); -s would ask gdb for every member of every task, which
   // takes minutes on a loaded machine. __state is 5.14+; older kernels call it .state.
-  let r = await session.run('list task_struct.tasks -S task_struct.pid,tgid,comm,__state -h init_task', {
-    timeoutMs,
-  });
+  let r = await session.run(
+    'list task_struct.tasks -S task_struct.pid,tgid,comm,__state,stack -h init_task',
+    {
+      timeoutMs,
+    },
+  );
   if (r.errors.length)
-    r = await session.run('list task_struct.tasks -S task_struct.pid,tgid,comm,state -h init_task', {
+    r = await session.run('list task_struct.tasks -S task_struct.pid,tgid,comm,state,stack -h init_task', {
       timeoutMs,
       check: true,
     });
@@ -57,5 +62,48 @@ export async function listTasks(session: CrashSession, timeoutMs = 120_000): Pro
     tgid: num(e.value, 'tgid'),
     comm: cString(e.value, 'comm'),
     state: num(e.value, '__state') ?? num(e.value, 'state'),
+    stack: text(e.value, 'stack')?.hex ?? null,
   }));
+}
+
+export interface StackSymbol {
+  /** Stack slot address, canonical hex. */
+  address: string;
+  symbol: string;
+  offset: number;
+}
+
+/**
+ * Every word on a task's kernel stack that crash prints as a symbol (`rd -s`), from the top of
+ * the stack (outermost) down: what `bt -t` would show. crash 8.0.2 cannot `bt` a task missing from
+ * its task table (6.1: "invalid task or pid value"), so this is how to see what a sleeping task
+ * was doing. Stale return addresses are included: a function seen here was called, not
+ * necessarily still running.
+ */
+export async function stackSymbols(
+  session: CrashSession,
+  task: Pick<TaskInfo, 'stack' | 'task'>,
+  stackSize = 16384,
+  timeoutMs = 120_000,
+): Promise<StackSymbol[]> {
+  if (!task.stack) throw new Error(`task ${task.task}: stack base unknown`);
+  const r = await session.run(`rd -s ${task.stack} ${stackSize / 8}`, { timeoutMs, check: true });
+  const out: StackSymbol[] = [];
+  for (const line of r.output.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 8) continue;
+    let addr = BigInt(`0x${line.slice(0, colon).trim()}`);
+    for (const tok of line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)) {
+      if (tok === '') continue;
+      const m = /^([A-Za-z_][\w.$]*)(?:\+(\d+))?$/.exec(tok);
+      if (m && !/^[0-9a-f]{16}$/.test(tok)) {
+        out.push({ address: addr.toString(16), symbol: m[1]!, offset: Number(m[2] ?? 0) });
+      }
+      addr += 8n;
+    }
+  }
+  return out.reverse();
 }

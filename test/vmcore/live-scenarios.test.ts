@@ -16,7 +16,7 @@ import {
   type Value,
 } from '../../src/vmcore/parse/index.ts';
 import { CrashSession } from '../../src/vmcore/session.ts';
-import { listTasks, type TaskInfo } from '../../src/vmcore/tasks.ts';
+import { listTasks, stackSymbols, type TaskInfo } from '../../src/vmcore/tasks.ts';
 import { baseName } from '../fixtures/vmcore/truth.ts';
 import { big, type Fixture, loadFixture, RUN_LIVE, requireLive, SCENARIOS } from './fixtures.ts';
 
@@ -174,8 +174,9 @@ describe.skipIf(!RUN_LIVE)('live crash on the fixture dumps', () => {
       for (const w of fx.truth.waiters) {
         const task = tasks.find((t) => t.comm === w.comm);
         expect(task, `waiter ${w.comm}`).toBeDefined();
-        const wbt = parseBt((await s.run(`bt ${task!.task}`, { check: true })).output)[0]!;
-        expectSubsequence(frameNames(wbt), w.frames);
+        // crash 8.0.2 cannot bt it (not in its task table on 6.1): read its stack instead.
+        const syms = (await stackSymbols(s, task!)).map((x) => x.symbol);
+        for (const f of w.frames) expect(syms, `${w.comm} stack`).toContain(f);
       }
     });
   });
