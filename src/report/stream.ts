@@ -4,7 +4,7 @@
 // the size of the log. Work per line is constant except when a report closes (linear in its size).
 import { checkCorrupted, extractDescription } from './engine.ts';
 import { extractFields } from './fields.ts';
-import { INFO_MESSAGES_WITH_STACK, matchOops, type Oops, REPORT_START_IGNORES } from './oopses.ts';
+import { ANY_HEADER, INFO_MESSAGES_WITH_STACK, matchOops, type Oops, REPORT_START_IGNORES } from './oopses.ts';
 import {
   CONTEXT_CONSOLE,
   CONTEXT_NONE,
@@ -28,6 +28,11 @@ export interface ParserOptions {
 /** Longer lines are cut before any pattern sees them: printk lines are at most 1 KiB anyway. */
 export const MAX_LINE_CHARS = 4096;
 const PREFIX_WINDOW = 256;
+/** Characters of skipped text kept for the next report's prefix (>= PREFIX_WINDOW typical lines). */
+const LOOKBACK_CHARS = 64 * 1024;
+/** A line with a kernel timestamp: the kernel's own output has started. */
+const KERNEL_LINE = /(?:^|\n)(?:<\d+>)?\[ *\d+\.\d+\]/;
+const ANY_HEADER_G = new RegExp(ANY_HEADER.source, 'g');
 /** Lines a report keeps after a later report started (for its corrupted checks). */
 const TAIL_LINES = 400;
 const REPLAY_MARK = '** replaying previous printk message **';
@@ -80,6 +85,9 @@ export class CrashLogParser {
   private lineNo = 0;
   private pending: Pending | null = null;
   private window: { prefix: LinePrefix; lineNo: number }[] = [];
+  /** Raw text of lines skipped by the fast path (newest last), not yet parsed into the window. */
+  private lookback = '';
+  private lookbackEnd = 0;
   private open: OpenReport[] = [];
   private done: { seq: number; report: CrashReport; firmware: boolean }[] = [];
   private kernelSeen = false;
@@ -110,6 +118,15 @@ export class CrashLogParser {
       start = nl + 1;
     }
     for (;;) {
+      if (this.open.length === 0 && !this.pendingIsHeader()) {
+        // Fast path: no report is open, so lines up to the next possible header only feed the
+        // line count and the look-back window; one native regex scan finds that header.
+        const stop = this.nextCandidateLine(text, start);
+        if (stop > start) {
+          this.skip(text, start, stop);
+          start = stop;
+        }
+      }
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
       this.line(text.slice(start, Math.min(nl, start + MAX_LINE_CHARS + 1)));
@@ -130,6 +147,51 @@ export class CrashLogParser {
     this.flushPending(null);
     for (const r of [...this.open]) this.close(r);
     this.emitReady(true);
+  }
+
+  private pendingIsHeader(): boolean {
+    return this.pending !== null && ANY_HEADER.test(this.pending.raw);
+  }
+
+  /** Start of the first complete line at or after `from` that may hold a header (or the end of the complete lines). */
+  private nextCandidateLine(text: string, from: number): number {
+    const lastNl = text.lastIndexOf('\n');
+    if (lastNl < from) return from;
+    ANY_HEADER_G.lastIndex = from;
+    const m = ANY_HEADER_G.exec(text);
+    if (!m || m.index > lastNl) return lastNl + 1;
+    return text.lastIndexOf('\n', m.index - 1) + 1;
+  }
+
+  /** Consumes complete lines text[a, b) that hold no header while no report is open. */
+  private skip(text: string, a: number, b: number): void {
+    const firstNl = text.indexOf('\n', a);
+    if (this.pending) this.flushPending(text.slice(a, firstNl));
+    const region = text.slice(a, b);
+    let n = 0;
+    for (let i = region.indexOf('\n'); i >= 0; i = region.indexOf('\n', i + 1)) n++;
+    this.lineNo += n;
+    if (!this.vmDisconnected && region.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
+    if (!this.kernelSeen && (KERNEL_LINE.test(region) || region.includes('Linux version '))) {
+      this.kernelSeen = true;
+      this.done = this.done.filter((d) => !d.firmware);
+    }
+    // Keep only what the next report's prefix can need.
+    this.lookback =
+      region.length >= LOOKBACK_CHARS ? region.slice(-LOOKBACK_CHARS) : (this.lookback + region).slice(-LOOKBACK_CHARS);
+    this.lookbackEnd = this.lineNo;
+  }
+
+  /** Turns the skipped text into parsed window lines (only when a report is about to start). */
+  private materializeLookback(): void {
+    if (this.lookback === '') return;
+    const lines = this.lookback.split('\n');
+    lines.pop(); // the text ends with a newline
+    const keep = lines.slice(-PREFIX_WINDOW);
+    const first = this.lookbackEnd - keep.length + 1;
+    const win = keep.map((raw, i) => ({ prefix: parsePrefix(raw.slice(0, MAX_LINE_CHARS)), lineNo: first + i }));
+    this.window = [...this.window, ...win.filter((w) => !w.prefix.foreign)].slice(-PREFIX_WINDOW);
+    this.lookback = '';
   }
 
   private line(raw0: string): void {
@@ -181,6 +243,7 @@ export class CrashLogParser {
       }
     }
     if (oops && startsNew) this.start(oops, prefix, lineNo);
+    if (this.lookback !== '') this.materializeLookback();
     this.window.push({ prefix, lineNo });
     if (this.window.length > PREFIX_WINDOW * 2) this.window = this.window.slice(-PREFIX_WINDOW);
   }
@@ -196,6 +259,7 @@ export class CrashLogParser {
   }
 
   private start(oops: Oops, prefix: LinePrefix, lineNo: number): void {
+    this.materializeLookback();
     // Up to 5 earlier lines of the same context (50 with a task caller id) are the report's prefix.
     const max = isTaskContext(prefix.context) ? 50 : 5;
     const pre: ReportLine[] = [];

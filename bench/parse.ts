@@ -1,0 +1,157 @@
+// Benchmark: `ktriage parse` (streaming) against `grep -c -E '<report start markers>'` on the same
+// console log, built from the corpora plus realistic non-crash noise, at N and 2N MB.
+// Prints MB/s for both, their ratio (target >= 0.25), the time growth from N to 2N (linear: 2x
+// within 10%) and the peak RSS at both sizes (flat: streaming). Temp files live in os.tmpdir().
+//   npm run bench:parse [-- --mb 256]
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const shared = resolve(root, '../shared');
+const argMb = process.argv.indexOf('--mb');
+const N_MB = argMb > 0 ? Number(process.argv[argMb + 1]) : 256;
+
+/** The header substrings that start a report (the oops table's headers), as one grep -E pattern. */
+async function startMarkers(): Promise<string> {
+  const { LINUX_OOPSES } = await import('../src/report/oopses.ts');
+  return LINUX_OOPSES.map((o) => o.header.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+}
+
+function corpusLogs(): string[] {
+  const logs: string[] = [];
+  const syz = join(shared, 'corpora/syzkaller/linux-report');
+  for (const f of readdirSync(syz).filter((x) => /^\d+$/.test(x))) {
+    const t = readFileSync(join(syz, f), 'latin1');
+    const blank = t.indexOf('\n\n');
+    logs.push(blank >= 0 ? t.slice(blank + 2) : t);
+  }
+  for (const f of ['machine-a.log', 'machine-b.log']) logs.push(readFileSync(join(shared, 'seed', f), 'utf8'));
+  const sat = join(shared, 'corpora/satyr/kerneloopses');
+  for (const f of readdirSync(sat)) logs.push(readFileSync(join(sat, f), 'latin1'));
+  return logs;
+}
+
+// Everyday kernel chatter of a fleet machine: devices, filesystems, network, audit, OOM-free.
+const NOISE = [
+  'usb 1-1: new high-speed USB device number %d using xhci_hcd',
+  'EXT4-fs (sda%d): mounted filesystem with ordered data mode. Quota mode: none.',
+  'IPv6: ADDRCONF(NETDEV_CHANGE): eth%d: link becomes ready',
+  'audit: type=1400 audit(1700000000.%d:42): apparmor="STATUS" operation="profile_load" name="/usr/sbin/cupsd"',
+  'e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx',
+  'nfs: server nfs-%d.example.com OK',
+  'systemd[1]: Started Session %d of user root.',
+  'TCP: request_sock_TCP: Possible SYN flooding on port %d. Sending cookies.',
+  'perf: interrupt took too long (2503 > 2500), lowering kernel.perf_event_max_sample_rate to %d',
+  'device veth%dab12 entered promiscuous mode',
+  'docker0: port %d(veth1) entered forwarding state',
+  'sd 2:0:0:0: [sdb] %d 512-byte logical blocks: (500 GB/466 GiB)',
+  'random: crng init done, %d bits',
+  'kvm: zapping shadow pages for mmio generation wraparound %d',
+  'xfs filesystem being remounted at /mnt/data%d supports timestamps until 2038',
+  'NFS: state manager: check lease failed on NFSv4 server nfs-%d with error 13',
+  'cgroup: fork rejected by pids controller in /user.slice/user-%d.slice',
+  'Bluetooth: hci0: command 0x0c%d tx timeout',
+];
+
+function buildLog(path: string, targetBytes: number, logs: string[]): number {
+  const fd = openSync(path, 'w');
+  let written = 0;
+  let t = 1000.0;
+  let k = 0;
+  let buf: string[] = [];
+  let bufLen = 0;
+  const flush = () => {
+    const s = buf.join('');
+    writeSync(fd, s);
+    written += Buffer.byteLength(s);
+    buf = [];
+    bufLen = 0;
+  };
+  while (written + bufLen < targetBytes) {
+    // About 200 noise lines between two crash logs.
+    for (let i = 0; i < 200; i++) {
+      t += 0.000731;
+      const line = `[${t.toFixed(6).padStart(12)}] ${NOISE[(k + i) % NOISE.length]!.replace('%d', String((k * 7 + i) % 997))}\n`;
+      buf.push(line);
+      bufLen += line.length;
+    }
+    const log = logs[k % logs.length]!;
+    buf.push(log.endsWith('\n') ? log : `${log}\n`);
+    bufLen += log.length + 1;
+    k++;
+    if (bufLen > 1 << 22) flush();
+  }
+  flush();
+  closeSync(fd);
+  return statSync(path).size;
+}
+
+interface Run {
+  seconds: number;
+  rssMb: number;
+  output: string;
+}
+
+function run(cmd: string, args: string[], rssHook: string | null): Run {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0 && !(cmd === 'grep' && r.status === 1)) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  }
+  let rssMb = 0;
+  if (rssHook) {
+    const m = /KTRIAGE_MAXRSS_KB (\d+)/.exec(r.stderr);
+    rssMb = m ? Number(m[1]) / 1024 : Number.NaN;
+  }
+  return { seconds, rssMb, output: r.stdout };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ktriage-bench-parse-'));
+  try {
+    const hook = join(dir, 'rss.cjs');
+    closeSync(openSync(hook, 'w'));
+    writeSync(
+      openSync(hook, 'w'),
+      "process.on('exit', () => process.stderr.write('KTRIAGE_MAXRSS_KB ' + process.resourceUsage().maxRSS + '\\n'));\n",
+    );
+    const logs = corpusLogs();
+    const pattern = await startMarkers();
+    const results: { mb: number; grep: Run; parse: Run; reports: number; grepCount: number }[] = [];
+    for (const mb of [N_MB, 2 * N_MB]) {
+      const file = join(dir, `console-${mb}.log`);
+      const size = buildLog(file, mb * 1024 * 1024, logs);
+      const sizeMb = size / 1024 / 1024;
+      // Warm the page cache once so that neither side pays for the disk.
+      run('grep', ['-c', 'zzzzqqqq', file], null);
+      const grep = run('grep', ['-c', '-E', pattern, file], null);
+      const parse = run(process.execPath, ['--require', hook, join(root, 'bin/ktriage.mjs'), 'parse', '--json', file], hook);
+      const parsed = JSON.parse(parse.output) as { reports: unknown[] };
+      results.push({ mb: sizeMb, grep, parse, reports: parsed.reports.length, grepCount: Number(grep.output.trim()) });
+      rmSync(file);
+    }
+    for (const r of results) {
+      const gm = r.mb / r.grep.seconds;
+      const pm = r.mb / r.parse.seconds;
+      console.log(
+        `${r.mb.toFixed(0)} MB: grep -c -E ${gm.toFixed(0)} MB/s (${r.grepCount} marker lines, ${r.grep.seconds.toFixed(2)} s); ` +
+          `ktriage parse ${pm.toFixed(0)} MB/s (${r.reports} reports, ${r.parse.seconds.toFixed(2)} s, peak RSS ${r.parse.rssMb.toFixed(0)} MB); ` +
+          `ratio ${(pm / gm).toFixed(3)} (target >= 0.25)`,
+      );
+    }
+    const [a, b] = results as [(typeof results)[0], (typeof results)[0]];
+    const growth = b.parse.seconds / a.parse.seconds / (b.mb / a.mb);
+    console.log(
+      `linearity: time(2N)/time(N) = ${(b.parse.seconds / a.parse.seconds).toFixed(3)} for size x${(b.mb / a.mb).toFixed(3)} ` +
+        `-> ${(growth * 2).toFixed(3)} normalised to 2x (target 1.8..2.2)`,
+    );
+    console.log(`memory: peak RSS ${a.parse.rssMb.toFixed(0)} MB at N, ${b.parse.rssMb.toFixed(0)} MB at 2N (flat: streaming)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
