@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS backports (
 );
 CREATE INDEX IF NOT EXISTS backports_commit ON backports(commit_id);
 CREATE INDEX IF NOT EXISTS backports_upstream ON backports(upstream);
+CREATE INDEX IF NOT EXISTS backports_ref ON backports(ref);
 CREATE TABLE IF NOT EXISTS reverts (
   commit_id INTEGER NOT NULL,
   ref TEXT,
@@ -136,6 +137,7 @@ export function openIndex(file: string, opts: { create?: boolean; readonly?: boo
     db.exec(SCHEMA);
     db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)').run('schema', String(SCHEMA_VERSION));
   } else {
+    if (!opts.readonly) db.exec('CREATE INDEX IF NOT EXISTS backports_ref ON backports(ref)');
     const v = db.prepare("SELECT value FROM meta WHERE key='schema'").get() as { value: string } | undefined;
     if (!v || Number(v.value) !== SCHEMA_VERSION) {
       db.close();

@@ -286,10 +286,26 @@ export function findFixes(indexes: HistoryIndex[], q: FixQuery): FixCandidate[] 
   }
   for (const c of out) subjectsSeen.set(c.subject, c);
   for (const m of mailIdx) {
-    out.push(...mailCandidates(m, home, baseSha, baseTime, funcs, matchFile, words, subjectsSeen));
+    out.push(...mailCandidates(m, home, baseSha, baseTime, funcs, words, subjectsSeen, q.files));
   }
   out.sort((a, b) => b.score - a.score || (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   return q.limit ? out.slice(0, q.limit) : out;
+}
+
+/** (row id, path) of the commits/mails that changed a file: exact for a path, by suffix for a bare name. */
+function rowsTouchingFile(db: Db, table: 'files' | 'mail_files', col: 'commit_id' | 'mail_id', file: string) {
+  const clean = file.replace(/^\.?\//, '');
+  if (clean.includes('/')) {
+    return db.prepare(`SELECT ${col}, path FROM ${table} WHERE path = ?`).raw().all(clean) as [
+      number,
+      string,
+    ][];
+  }
+  // A bare file name: the path index cannot serve a suffix, so match the name in SQL once.
+  return db
+    .prepare(`SELECT ${col}, path FROM ${table} WHERE path = ? OR path LIKE ? ESCAPE '\\'`)
+    .raw()
+    .all(clean, `%/${clean.replace(/[%_\\]/g, '\\$&')}`) as [number, string][];
 }
 
 function funcWeight(depth: number): number {
@@ -330,15 +346,8 @@ function gitCandidates(
   }
   const fileIds = new Map<number, Set<string>>();
   if (q.files.length > 0) {
-    const exact = db.prepare('SELECT commit_id, path FROM files WHERE path = ?').raw();
-    const suffix = db
-      .prepare("SELECT commit_id, path FROM files WHERE path LIKE '%/' || ? ESCAPE '\\'")
-      .raw();
     for (const f of q.files) {
-      const clean = f.replace(/^\.?\//, '');
-      const rows = (
-        clean.includes('/') ? exact.all(clean) : suffix.all(clean.replace(/[%_\\]/g, '\\$&'))
-      ) as [number, string][];
+      const rows = rowsTouchingFile(db, 'files', 'commit_id', f);
       for (const [cid, path] of rows) {
         let s = fileIds.get(cid);
         if (!s) {
@@ -496,7 +505,8 @@ function gitCandidates(
       const rows = other.db
         .prepare(
           `SELECT c.id, c.sha, c.subject, c.first_tag FROM backports b JOIN commits c ON c.id = b.commit_id
-           WHERE b.upstream = ? OR b.ref = ?`,
+           WHERE b.upstream = ? UNION SELECT c.id, c.sha, c.subject, c.first_tag FROM backports b
+           JOIN commits c ON c.id = b.commit_id WHERE b.ref = ?`,
         )
         .all(row.sha, row.sha) as { id: number; sha: string; subject: string; first_tag: string | null }[];
       const line = other === idx ? baseLine : other.hasCommit(baseSha) ? other.descendantsOf(baseSha) : null;
@@ -570,9 +580,9 @@ function mailCandidates(
   baseSha: string | null,
   baseTime: number,
   funcs: Map<string, number>,
-  matchFile: (p: string) => string | null,
   words: Set<string>,
   merged: Map<string, FixCandidate>,
+  queryFiles: string[],
 ): FixCandidate[] {
   const db = m.db;
   const hits = new Map<number, { funcs: Map<string, string>; files: Set<string> }>();
@@ -587,11 +597,8 @@ function mailCandidates(
   const byFunc = db.prepare('SELECT mail_id, path FROM mail_funcs WHERE func = ?').raw();
   for (const f of funcs.keys())
     for (const [id, path] of byFunc.all(f) as [number, string][]) entry(id).funcs.set(f, path);
-  const files = db.prepare('SELECT mail_id, path FROM mail_files').raw();
-  if (matchFile('') === null) {
-    for (const [id, path] of files.iterate() as IterableIterator<[number, string]>) {
-      if (matchFile(path)) entry(id).files.add(path);
-    }
+  for (const f of queryFiles) {
+    for (const [id, path] of rowsTouchingFile(db, 'mail_files', 'mail_id', f)) entry(id).files.add(path);
   }
   const getMail = db.prepare(
     'SELECT id, msgid, time, subject, clean_subject, is_patch, is_reply, version, part, total, stable, stable_hint, body FROM mails WHERE id = ?',
