@@ -221,7 +221,7 @@ export function mountPages(app: Hono<any>, store: Store, opts: PagesOptions = {}
     const crash = await store.getCrash(id);
     if (!crash) return notFound(c, `No crash ${id}.`);
     const log = await store.getLog(crash.logId);
-    return c.html(renderCrash({ crash, log }));
+    return c.html(renderCrash({ crash, log, wholeLog: c.req.query('log') === 'all' }));
   });
 
   app.get('/logs/:id', async (c) => {

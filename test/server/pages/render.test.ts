@@ -193,9 +193,17 @@ describe('crash page', () => {
       crash: crash({ report: report({ startLine: 5000, endLine: 5010 }) }),
       log: log(lines.join('\n')),
     });
-    expect(out).toContain('Showing lines 4800–5210 of 10000');
-    expect(out).not.toContain('id="L4799"');
-    expect(out).toContain('id="L4800"');
+    expect(out).toContain('Showing lines 4960–5050 of 10000');
+    expect(out).not.toContain('id="L4959"');
+    expect(out).toContain('id="L4960"');
+    expect(out).toContain('href="/crashes/7?log=all#L5000"');
+    const whole = renderCrash({
+      crash: crash({ report: report({ startLine: 5000, endLine: 5010 }) }),
+      log: log(lines.join('\n')),
+      wholeLog: true,
+    });
+    expect(whole).toContain('id="L1"');
+    expect(whole).toContain('id="L10000"');
   });
 
   it('renders every log-derived string as text', () => {

@@ -16,13 +16,16 @@ import {
 } from './report.ts';
 
 /** Lines of context shown around the report when the whole log is long. */
-export const LOG_CONTEXT = 200;
-/** Logs up to this many lines are shown whole. */
-export const LOG_WHOLE = 3000;
+export const LOG_CONTEXT = 40;
+/** With `?log=all`, logs up to this many lines are shown whole (else LOG_WIDE lines of context). */
+export const LOG_WHOLE = 20_000;
+export const LOG_WIDE = 2_000;
 
 export interface CrashView {
   crash: Crash;
   log: StoredLog | null;
+  /** Show the whole log (or a wide window of a huge one) instead of the report and some context. */
+  wholeLog?: boolean;
 }
 
 interface LogWindow {
@@ -38,9 +41,10 @@ function logWindow(v: CrashView): LogWindow {
   if (typeof text === 'string') {
     const all = text.split(/\r?\n/);
     if (all.length > 0 && all[all.length - 1] === '') all.pop();
-    if (all.length <= LOG_WHOLE) return { lines: all, first: 1, total: all.length };
-    const from = Math.max(1, c.report.startLine - LOG_CONTEXT);
-    const to = Math.min(all.length, c.report.endLine + LOG_CONTEXT);
+    if (v.wholeLog && all.length <= LOG_WHOLE) return { lines: all, first: 1, total: all.length };
+    const ctx = v.wholeLog ? LOG_WIDE : LOG_CONTEXT;
+    const from = Math.max(1, c.report.startLine - ctx);
+    const to = Math.min(all.length, c.report.endLine + ctx);
     return { lines: all.slice(from - 1, to), first: from, total: all.length };
   }
   const lines = c.rawText.split(/\r?\n/);
@@ -57,7 +61,13 @@ function rawLog(v: CrashView): SafeHtml {
   });
   const partial = w.first > 1 || w.first + w.lines.length - 1 < w.total;
   return html`<p>Lines ${startLine}–${endLine} of the log are this report (highlighted, <a href="#L${startLine}">jump to it</a>).${
-    partial ? html` Showing lines ${w.first}–${w.first + w.lines.length - 1} of ${w.total}.` : ''
+    partial
+      ? html` Showing lines ${w.first}–${w.first + w.lines.length - 1} of ${w.total}${
+          v.log?.text && !v.wholeLog
+            ? html`: <a href="/crashes/${v.crash.id}?log=all#L${startLine}">show the whole log</a>`
+            : ''
+        }.`
+      : ''
   }${v.log ? html` <a href="/logs/${v.log.id}/raw">Download the whole log</a> (${v.log.size} bytes, from ${v.log.source}).` : ''}</p>
 <pre class="log" tabindex="0" aria-label="Raw console log">${rows}</pre>`;
 }
