@@ -231,6 +231,18 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const s of live) s.kill();
   });
+  // crash runs in its own process group, so a signal to ours does not reach it: forward the end.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      for (const s of live) s.kill();
+      // Alone on this signal: die of it as if we had not listened. Otherwise the other listeners decide.
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
 }
 
 interface Pending {

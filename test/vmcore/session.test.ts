@@ -1,7 +1,7 @@
 // Unit tests of the crash session driver against a fake crash (fake-crash.sh): framing, error
 // lines, timeouts with SIGINT recovery, killing a stubborn command's whole process group, startup
 // failures classified by crash's messages. The real crash is exercised in live.test.ts.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -151,6 +151,26 @@ describe('CrashSession with a fake crash', () => {
     const pid = s.pid!;
     expect(groupMembers(pid).length).toBeGreaterThan(0);
     await s.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(groupMembers(pid)).toEqual([]);
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('takes crash along when the Node process gets %s', async (sig) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(path.dirname(fake), 'hold-session.ts'), fake, vmlinux, vmcore],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      child.once('exit', () => reject(new Error('child exited early')));
+    });
+    expect(groupMembers(pid).length).toBeGreaterThan(0);
+    const exited = new Promise((r) => child.once('exit', (_code, signal) => r(signal)));
+    child.kill(sig);
+    expect(await exited).toBe(sig);
     await new Promise((r) => setTimeout(r, 200));
     expect(groupMembers(pid)).toEqual([]);
   });
