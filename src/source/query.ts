@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { parseAccessPath, splitArgs } from './cexpr.ts';
+import { evalIntExpr, parseAccessPath, splitArgs } from './cexpr.ts';
 import { IndexError, openIndex } from './db.ts';
 import { ENTRY_FIELD_ASSIGN, ENTRY_OPS } from './tables.ts';
 
@@ -740,7 +740,39 @@ export class SourceIndex {
         g.constants.push({ name: r.const_name, value: r.value, expr: r.expr, file: g.file, line: r.line });
       }
     }
+    // Constants whose value depends on names from other files (`= FOO_SHIFT + 1`): evaluate now,
+    // looking names up across the index. Implicit successors of such a constant follow it.
+    for (const g of groups.values()) {
+      let prev: bigint | null = null;
+      for (const c of g.constants) {
+        if (c.value === null) {
+          const v: bigint | null = c.expr
+            ? evalIntExpr(c.expr, (n) => this.constValue(n, 0))
+            : prev === null
+              ? null
+              : prev + 1n;
+          if (v !== null) c.value = v.toString();
+        }
+        prev = c.value === null ? null : BigInt(c.value);
+      }
+    }
     return [...groups.values()];
+  }
+
+  /** Value of an enum constant or object-like macro anywhere in the index (first definition that evaluates). */
+  private constValue(name: string, depth: number): bigint | undefined {
+    if (depth > 8) return undefined;
+    const id = this.sym(name);
+    if (id === null) return undefined;
+    for (const r of this.st.enumsByName!.all(id) as Array<{ value: string | null }>) {
+      if (r.value !== null) return BigInt(r.value);
+    }
+    for (const r of this.st.macros!.all(id) as Array<{ fnlike: number; value: string | null }>) {
+      if (r.fnlike || r.value === null) continue;
+      const v = evalIntExpr(r.value, (n) => (n === name ? undefined : this.constValue(n, depth + 1)));
+      if (v !== null) return v;
+    }
+    return undefined;
   }
 
   /** Index-wide counts, for `src index` reports and the benchmark. */

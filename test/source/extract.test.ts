@@ -224,7 +224,8 @@ enum { X = BIT(3) };
 describe('scanPreprocessorOnly', () => {
   it('reads macros from headers that hold only directives and comments, like the parser would', async () => {
     const { scanPreprocessorOnly } = await import('../../src/source/extract.ts');
-    const hdr = '/* regs\n * more */\n#ifndef X_H\n#define X_H\n#define mmREG 0x1234 // offset\n#define F(a) \\\n  ((a) + 1)\n#endif\n';
+    const hdr =
+      '/* regs\n * more */\n#ifndef X_H\n#define X_H\n#define mmREG 0x1234 // offset\n#define F(a) \\\n  ((a) + 1)\n#endif\n';
     expect(scanPreprocessorOnly(hdr)).toEqual([
       ['X_H', 4, 0, null],
       ['mmREG', 5, 0, '0x1234'],

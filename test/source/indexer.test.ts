@@ -118,3 +118,31 @@ describe('indexTree + SourceIndex on a synthetic tree', () => {
     expect(() => openSourceIndex(join(dir, 'junk.db'))).toThrow(/junk\.db/);
   });
 });
+
+describe('enum values that depend on other files', () => {
+  it('evaluates them at query time from constants and macros elsewhere in the index', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktriage-src-enum-'));
+    try {
+      writeFileSync(join(dir, 'a.h'), '#define BASE_SHIFT 3\nenum base { BASE_A = 2 };\n');
+      writeFileSync(join(dir, 'b.h'), 'enum user { U_X = BASE_A << BASE_SHIFT, U_Y, U_Z = sizeof(long) };\n');
+      const db = join(dir, 'i.db');
+      await indexTree({ tree: dir, index: db, jobs: 0 });
+      const ix = openSourceIndex(db);
+      try {
+        const g = ix.enums('U_X');
+        expect(g.map((x) => x.enum)).toEqual(['user']);
+        expect(g[0]!.constants.map((c) => [c.name, c.value])).toEqual([
+          ['U_X', '16'],
+          ['U_Y', '17'],
+          ['U_Z', null],
+        ]);
+        expect(ix.enums('U_').length).toBe(1);
+        expect(ix.enums('user')[0]!.constants.length).toBe(3);
+      } finally {
+        ix.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
