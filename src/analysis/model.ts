@@ -105,7 +105,13 @@ export interface MemoryFact {
   confirm: string[];
 }
 
-export type HitClass = 'slab-object' | 'task-stack' | 'stack-alias' | 'page-cache-index' | 'elsewhere';
+export type HitClass =
+  | 'slab-object'
+  | 'task-stack'
+  | 'stack-alias'
+  | 'mapping-alias'
+  | 'page-cache-index'
+  | 'elsewhere';
 
 export interface SearchHitReport {
   address: string;

@@ -516,11 +516,22 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
   // 6. Searches: for each object found by the playbook (live) or each search in the transcript.
   const searches: SearchReport[] = [];
   const searchValues: { value: string; meaning: string | null }[] = [];
-  for (const o of objects)
+  // Search for the objects recovered from the innermost frames and the objects they point to
+  // (live: each search scans all of memory, a few seconds each).
+  const innerFuncs = [...new Set(frames.slice(0, 3).map((f) => f.func))];
+  const fromInner = (c: ObjCandidate) => innerFuncs.some((f) => c.label.endsWith(` of ${f}`));
+  const searchable = objects.filter((o) => {
+    const c = candidates.find((x) => x.address === o.address && bare(x.type) === bare(o.type));
+    if (!c) return false;
+    if (c.depth === 0) return fromInner(c);
+    return candidates.some((p) => p.depth === 0 && fromInner(p) && c.label.startsWith(`${bare(p.type)}.`));
+  });
+  for (const o of searchable.slice(0, 4)) {
     searchValues.push({
       value: o.address,
       meaning: `${o.type} (${candidates.find((c) => c.address === o.address)?.label ?? ''})`,
     });
+  }
   for (const a of src.all(['search'])) {
     const last = a.command.trim().split(/\s+/).pop() ?? '';
     if (/^(0x)?[0-9a-f]+$/i.test(last)) {

@@ -61,6 +61,8 @@ export interface RegsInput {
 }
 
 interface RV {
+  /** The caller passes its own incoming argument register through unchanged. */
+  passThrough?: { caller: string; call: string; source: string };
   value: bigint | null;
   expression?: string;
   confidence: Confidence;
@@ -315,6 +317,7 @@ export function recoverFrames(inp: RegsInput): { frames: FrameReport[]; open: Op
 
   // Arguments.
   const reports: FrameReport[] = [];
+  const passThroughs: { frame: number; arg: number; info: NonNullable<RV['passThrough']> }[] = [];
   inp.frames.forEach((f, i) => {
     const st = states[i]!;
     const proto = inp.prototype(f.func);
@@ -371,6 +374,8 @@ export function recoverFrames(inp: RegsInput): { frames: FrameReport[]; open: Op
         best = { value: null, expression: 'unknown', confidence: 'low', derivation: [] };
       }
       const p = proto?.params[k];
+      if (best.value === null && best.passThrough)
+        passThroughs.push({ frame: i, arg: k, info: best.passThrough });
       args.push({
         index: k,
         register: R(reg),
@@ -401,6 +406,22 @@ export function recoverFrames(inp: RegsInput): { frames: FrameReport[]; open: Op
       notes,
     });
   });
+  // Pass-through arguments take the caller's own argument, outermost first.
+  for (const pt of passThroughs.sort((a, b) => b.frame - a.frame)) {
+    const a = reports[pt.frame]?.arguments.find((x) => x.index === pt.arg);
+    const ca = reports[pt.frame + 1]?.arguments.find((x) => x.index === pt.arg);
+    if (!a || !ca || ca.value === null) continue;
+    a.value = ca.value;
+    delete a.expression;
+    a.confidence = ca.confidence;
+    a.derivation = [
+      ...ca.derivation,
+      {
+        text: `${pt.info.caller} does not write ${a.register} before ${pt.info.call}: the callee's argument ${pt.arg} is ${pt.info.caller}'s own argument ${pt.arg}`,
+        source: pt.info.source,
+      },
+    ];
+  }
   return { frames: reports, open };
 }
 
@@ -476,6 +497,16 @@ function fromCallerSetup(
       );
     }
     return base([], null, 'low', `set by ${insnText(ins)}`);
+  }
+  // Nothing in the caller writes the register before the call: it passes its own argument on.
+  if (cfg.complete && !gap && cfg.gaps.size === 0) {
+    return {
+      value: null,
+      expression: `${caller.func}'s own argument in ${R(reg)}`,
+      confidence: 'low',
+      derivation: [],
+      passThrough: { caller: caller.func, call: callStep.text, source: cst.code!.command },
+    };
   }
   return null;
 }
