@@ -288,7 +288,7 @@ describe('bucket, buckets, upload, logs, analyses pages', () => {
     expect(out).toMatch(
       /<th scope="col" class="num" aria-sort="descending"><a href="\/\?host=web-01&amp;sort=count&amp;order=asc">/,
     );
-    expect(out).toContain('1 bucket match the filters.');
+    expect(out).toContain('1 bucket matches the filters.');
     expect(out).toMatch(/<svg class="spark"[^>]*role="img" aria-label="\d+ crashes in the last 28 days/);
   });
 

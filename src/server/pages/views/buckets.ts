@@ -134,7 +134,7 @@ ${q.page < pages ? html`<a rel="next" href="${query('/', { ...stateParams(q), pa
 <select id="f-since" name="since">${sinceOpts.map(([v, l]) => html`<option value="${v}"${v === q.since ? html` selected` : ''}>${l}</option>`)}</select></div>
 <div class="actions"><button type="submit">Apply</button>${filtered ? html` <a href="/">Clear filters</a>` : ''}</div>
 </form>
-<p class="summary" id="buckets-summary" aria-live="polite">${data.total} bucket${data.total === 1 ? '' : 's'}${filtered ? ' match the filters' : ''}.</p>
+<p class="summary" id="buckets-summary" aria-live="polite">${data.total} bucket${data.total === 1 ? '' : 's'}${filtered ? (data.total === 1 ? ' matches the filters' : ' match the filters') : ''}.</p>
 <div class="quickfilter" hidden><label for="quick">Filter this page</label> <input id="quick" type="search" data-filter-table="buckets-table" data-filter-summary="buckets-summary" autocomplete="off"></div>
 ${
   data.items.length === 0
