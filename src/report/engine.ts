@@ -355,23 +355,24 @@ export function extractDescription(lines: string[], oops: Oops): Description {
 
 const TIMESTAMP_IN_TITLE = /\[ *[0-9]+\.[0-9]+\]/;
 
+const STACK_START_HINT = /[Tt]race|Allocated|Freed|acktrace|Uninit was stored|badaddr/;
+
 /** syzkaller's isCorrupted: a title with a merged timestamp, or a stack keyword without frames after it. */
 export function checkCorrupted(title: string, lines: string[], format: OopsFormat | null): string {
   if (TIMESTAMP_IN_TITLE.test(title)) return 'title matches corrupted regexp';
   if (!format || format.noStackTrace) return '';
-  let hasStack = false;
   const starts = [...STACK_START, RISCV_STACK_START];
-  for (const key of starts) {
-    let at = -1;
-    let col = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const m = key.exec(lines[i]!);
-      if (m) {
-        at = i;
-        col = m.index;
-        break;
-      }
-    }
+  // First line of each stack-start keyword, in one pass with a cheap pre-filter.
+  const first = new Array<number>(starts.length).fill(-1);
+  for (let i = 0; i < lines.length; i++) {
+    const ln = lines[i]!;
+    if (!STACK_START_HINT.test(ln)) continue;
+    for (let k = 0; k < starts.length; k++) if (first[k] === -1 && starts[k]!.test(ln)) first[k] = i;
+  }
+  const isStart = (ln: string) => STACK_START_HINT.test(ln) && starts.some((k) => k.test(ln));
+  let hasStack = false;
+  for (let k = 0; k < starts.length; k++) {
+    const at = first[k]!;
     if (at < 0) continue;
     // lines(report[match:]) in syzkaller counts the empty piece after the final newline.
     if (lines.length - at + 1 < 4) return 'call trace is missed';
@@ -379,15 +380,14 @@ export function checkCorrupted(title: string, lines: string[], format: OopsForma
     const rest = lines.length - at - 1;
     for (let i = 0; i < 15 && i < rest; i++) {
       const ln = lines[at + 1 + i]!;
-      if (starts.some((k) => k.test(ln))) break;
+      if (isStart(ln)) break;
       if (ln.includes('(stack is not available)') || FRAME_RES.some((r) => r.test(ln))) {
         hasStack = true;
         corrupted = false;
         break;
       }
     }
-    void col;
-    if (key !== RISCV_STACK_START && corrupted) return 'no frames in a stack trace';
+    if (starts[k] !== RISCV_STACK_START && corrupted) return 'no frames in a stack trace';
   }
   if (!hasStack) return 'no stack trace in report';
   return '';

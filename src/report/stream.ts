@@ -28,6 +28,11 @@ export interface ParserOptions {
 /** Longer lines are cut before any pattern sees them: printk lines are at most 1 KiB anyway. */
 export const MAX_LINE_CHARS = 4096;
 const PREFIX_WINDOW = 256;
+/** A report closes after this many consecutive lines that look like no part of an oops. */
+const QUIET_LINES = 100;
+/** Lines that belong to an oops: frames, registers, stack markers, lockdep and sanitizer details. */
+const REPORTISH =
+  /\+0x[0-9a-f]|^\s*(?:\[<|<\/?[A-Z#]+>|\? |#\d+:|Call [Tt]race|Code:|[A-Z]{1,3}[0-9]{0,2}:|[a-z]{1,3}\d{0,2} ?: |CPU|Hardware name|Modules linked|---\[|Kernel|={8}|Memory state|[0-9a-f]{8,})|[Bb]acktrace|Allocated|Freed|lock|at: /;
 /** Characters of skipped text kept for the next report's prefix (>= PREFIX_WINDOW typical lines). */
 const LOOKBACK_CHARS = 64 * 1024;
 /** A line with a kernel timestamp: the kernel's own output has started. */
@@ -68,6 +73,8 @@ interface OpenReport {
   seq: number;
   /** A later report started: lines now only extend the tail. */
   tail: boolean;
+  /** Consecutive lines that look like no part of an oops (the report has ended in all but name). */
+  quiet: number;
   tailLeft: number;
 }
 
@@ -254,8 +261,13 @@ export class CrashLogParser {
     r.tailLeft = TAIL_LINES;
   }
 
+  /** The newest open report of this context that is not already in its tail. */
   private ownerOf(context: string): OpenReport | undefined {
-    return this.open.find((r) => r.context === context);
+    for (let i = this.open.length - 1; i >= 0; i--) {
+      const r = this.open[i]!;
+      if (r.context === context && !r.tail) return r;
+    }
+    return undefined;
   }
 
   private start(oops: Oops, prefix: LinePrefix, lineNo: number): void {
@@ -284,6 +296,7 @@ export class CrashLogParser {
       preBoot: !this.kernelSeen && prefix.context === CONTEXT_NONE,
       seq: this.seq++,
       tail: false,
+      quiet: 0,
       tailLeft: 0,
     };
     this.open.push(r);
@@ -316,7 +329,8 @@ export class CrashLogParser {
       }
       r.lines.push({ text, lineNo, questionable: false, cut, tail });
     }
-    if (r.lines.length >= this.maxReportLines) this.close(r);
+    r.quiet = REPORTISH.test(text) ? 0 : r.quiet + 1;
+    if (r.lines.length >= this.maxReportLines || r.quiet >= QUIET_LINES) this.close(r);
   }
 
   private close(r: OpenReport): void {
