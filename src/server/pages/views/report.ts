@@ -66,7 +66,7 @@ export function traceTable(report: CrashReport, release: string | null, caption:
     ]
       .filter(Boolean)
       .join(' ');
-    const identUrl = i === gi ? elixirIdentUrl(release, f.func) : null;
+    const identUrl = elixirIdentUrl(release, f.func);
     const fn = identUrl
       ? link(identUrl, f.func, html`rel="noopener noreferrer" title="${f.func} on Elixir"`)
       : html`${f.func}`;
