@@ -67,6 +67,21 @@ describe.skipIf(!gitOk)('ktriage history / fixes CLI', () => {
     expect(text.stdout).toMatch(/backported to the base's stable line/);
   });
 
+  it('ranks fixes for a crash stored in the store (--crash ID)', async () => {
+    const { openStore } = await import('../../src/store/index.ts');
+    const dbFile = join(dir, 'store.db');
+    const store = await openStore(dbFile);
+    const res = await store.ingestLog({ text: oops, source: 'oops.log', host: 'h1' });
+    await store.close();
+    const id = res.crashes[0]!.crashId;
+    const r = run('fixes', '--base', 'v2.0', '--crash', String(id), '--db', dbFile, '--repo', bare, '--json');
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).candidates[0].id).toBe(s.c.c4);
+    const missing = run('fixes', '--base', 'v2.0', '--crash', '999', '--db', dbFile, '--repo', bare);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--crash 999: no such crash/);
+  });
+
   it('prints a function history', () => {
     const r = run('history', 'func', 'foo_unlock', '--file', 'fs/foo_core.c', '--repo', bare);
     expect(r.status).toBe(0);
