@@ -199,6 +199,13 @@ async function runHandler(
   return fn(payload, { store, jobId, attempt, worker });
 }
 
+/** pg-boss stores a completion's data as JSON output; it wants an object. */
+function toOutput(result: unknown): object {
+  return typeof result === 'object' && result !== null && !Array.isArray(result)
+    ? result
+    : { value: result ?? null };
+}
+
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -363,6 +370,9 @@ export class PgBossWorker {
   private boss: Boss | null = null;
   private readonly worker: string;
   private reconcileTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private readonly loops: Promise<void>[] = [];
+  private wakeSleep: (() => void) | null = null;
 
   constructor(
     private readonly store: Store & { opened: OpenedDb },
@@ -376,16 +386,41 @@ export class PgBossWorker {
     this.boss = await makeBoss(o.pgUrl!, true);
     const boss = this.boss;
     const n = Math.max(1, this.opts.concurrency ?? 1);
-    for (let i = 0; i < n; i++) {
-      await boss.work<{ jobId: number }>(
-        QUEUE,
-        { batchSize: 1, pollingIntervalSeconds: this.opts.pollingIntervalSeconds ?? 1 },
-        async (jobs: { id: string; data: { jobId: number } }[]) => {
-          for (const bj of jobs) await this.runOne(bj.data.jobId, bj.id);
-        },
-      );
-    }
+    // Our own fetch loop rather than boss.work(): work() waits a full polling interval after every
+    // job, which caps a worker at one short job per interval; this loop fetches again at once
+    // while there is work and only sleeps when the queue is empty.
+    const pollMs = (this.opts.pollingIntervalSeconds ?? 1) * 1000;
+    for (let i = 0; i < n; i++) this.loops.push(this.loop(boss, pollMs));
     this.reconcileTimer = setInterval(() => void this.reconcile().catch(() => {}), 10_000);
+  }
+
+  private async loop(boss: Boss, pollMs: number): Promise<void> {
+    while (!this.stopping) {
+      let jobs: { id: string; data: { jobId: number } }[] = [];
+      try {
+        jobs = (await boss.fetch<{ jobId: number }>(QUEUE, { batchSize: 1 })) ?? [];
+      } catch (err) {
+        process.stderr.write(`ktriage worker: fetch: ${errText(err)}\n`);
+      }
+      if (jobs.length === 0) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, pollMs);
+          this.wakeSleep = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        continue;
+      }
+      for (const bj of jobs) {
+        try {
+          const result = await this.runOne(bj.data.jobId, bj.id);
+          await boss.complete(QUEUE, bj.id, toOutput(result));
+        } catch (err) {
+          await boss.fail(QUEUE, bj.id, { message: errText(err) }).catch(() => {});
+        }
+      }
+    }
   }
 
   private async runOne(jobId: number, bossId: string): Promise<unknown> {
@@ -454,6 +489,9 @@ export class PgBossWorker {
 
   async stop(): Promise<void> {
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.stopping = true;
+    this.wakeSleep?.();
+    await Promise.all(this.loops);
     await this.boss?.stop({ graceful: true, wait: true, timeout: 10_000 }).catch(() => {});
   }
 }

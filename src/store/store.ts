@@ -45,6 +45,17 @@ function chunks<T>(xs: T[], n = CHUNK): T[][] {
   return out;
 }
 
+function groupBy<T, K, V>(xs: T[], key: (x: T) => K, val: (x: T) => V): Map<K, V[]> {
+  const m = new Map<K, V[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = m.get(k);
+    if (list) list.push(val(x));
+    else m.set(k, [val(x)]);
+  }
+  return m;
+}
+
 function round4(x: number | null): number | null {
   return x == null ? null : Math.round(x * 10000) / 10000;
 }
@@ -204,46 +215,59 @@ export class KyselyStore implements Store {
     );
     const kid = (c: PreparedCrash) => kernelIds.get(`${c.kernelRelease}\n${c.kernelBuild}`)!;
 
-    // Logs: existing (host, sha256) pairs are duplicates; the rest are inserted.
+    // Logs: existing (host, sha256) pairs are duplicates; the rest are inserted. Lookups go by
+    // host first so that the (host_id, sha256) unique index serves them.
     const existingLogs = new Map<string, number>();
-    for (const part of chunks([...new Set(logs.map((l) => l.sha256))])) {
+    const logKey = (l: PreparedLog) => `${hostIds.get(l.host)}:${l.sha256}`;
+    for (const [hid, shas] of groupBy(logs, (l) => hostIds.get(l.host)!, (l) => l.sha256)) {
+      for (const part of chunks([...new Set(shas)])) {
+        const rows = await trx
+          .selectFrom('logs')
+          .select(['id', 'sha256'])
+          .where('host_id', '=', hid)
+          .where('sha256', 'in', part)
+          .execute();
+        for (const r of rows) existingLogs.set(`${hid}:${r.sha256}`, num(r.id));
+      }
+    }
+    const duplicateLog = logs.map((l) => existingLogs.has(logKey(l)));
+    const fresh: PreparedLog[] = [];
+    const freshKeys = new Set<string>();
+    for (const l of logs) {
+      const k = logKey(l);
+      if (existingLogs.has(k) || freshKeys.has(k)) continue;
+      freshKeys.add(k);
+      fresh.push(l);
+    }
+    for (const part of chunks(fresh, 100)) {
       const rows = await trx
-        .selectFrom('logs')
-        .select(['id', 'host_id', 'sha256'])
-        .where('sha256', 'in', part)
+        .insertInto('logs')
+        .values(
+          part.map((l) => ({
+            host_id: hostIds.get(l.host)!,
+            sha256: l.sha256,
+            source: l.source,
+            format: l.format,
+            size: l.size,
+            received_at: l.receivedAt,
+            crash_count: l.crashes.length,
+            no_crash: l.crashes.length === 0 ? 1 : 0,
+            warnings: JSON.stringify(l.warnings),
+            text: l.text,
+          })),
+        )
+        .returning(['id', 'host_id', 'sha256'])
         .execute();
       for (const r of rows) existingLogs.set(`${num(r.host_id)}:${r.sha256}`, num(r.id));
     }
-    const logIds: number[] = [];
-    const duplicateLog: boolean[] = [];
-    for (const l of logs) {
-      const key = `${hostIds.get(l.host)}:${l.sha256}`;
-      const have = existingLogs.get(key);
-      if (have !== undefined) {
-        logIds.push(have);
-        duplicateLog.push(true);
-        continue;
-      }
-      const row = await trx
-        .insertInto('logs')
-        .values({
-          host_id: hostIds.get(l.host)!,
-          sha256: l.sha256,
-          source: l.source,
-          format: l.format,
-          size: l.size,
-          received_at: l.receivedAt,
-          crash_count: l.crashes.length,
-          no_crash: l.crashes.length === 0 ? 1 : 0,
-          warnings: JSON.stringify(l.warnings),
-          text: l.text,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      existingLogs.set(key, num(row.id));
-      logIds.push(num(row.id));
-      duplicateLog.push(false);
+    // A log repeated within the batch counts as a duplicate after its first copy.
+    const seenInBatch = new Set<string>();
+    for (let i = 0; i < logs.length; i++) {
+      const k = logKey(logs[i]!);
+      if (seenInBatch.has(k)) duplicateLog[i] = true;
+      seenInBatch.add(k);
     }
+    const logIds = logs.map((l) => existingLogs.get(logKey(l))!);
 
     // Crashes already stored (same host, same content hash) are not written again.
     interface Existing {
@@ -253,20 +277,27 @@ export class KyselyStore implements Store {
       similarity: number | null;
     }
     const existing = new Map<string, Existing>();
-    const allHashes = [...new Set(logs.flatMap((l) => l.crashes.map((c) => c.contentHash)))];
-    for (const part of chunks(allHashes)) {
-      const rows = await trx
-        .selectFrom('crashes')
-        .select(['id', 'host_id', 'content_hash', 'bucket_id', 'join_rule', 'similarity'])
-        .where('content_hash', 'in', part)
-        .execute();
-      for (const r of rows) {
-        existing.set(`${num(r.host_id)}:${r.content_hash}`, {
-          id: num(r.id),
-          bucketId: r.bucket_id == null ? null : num(r.bucket_id),
-          rule: r.join_rule as JoinRule | null,
-          similarity: r.similarity,
-        });
+    const byHost = groupBy(
+      logs.flatMap((l) => l.crashes.map((c) => ({ hid: hostIds.get(l.host)!, hash: c.contentHash }))),
+      (x) => x.hid,
+      (x) => x.hash,
+    );
+    for (const [hid, hashes] of byHost) {
+      for (const part of chunks([...new Set(hashes)])) {
+        const rows = await trx
+          .selectFrom('crashes')
+          .select(['id', 'content_hash', 'bucket_id', 'join_rule', 'similarity'])
+          .where('host_id', '=', hid)
+          .where('content_hash', 'in', part)
+          .execute();
+        for (const r of rows) {
+          existing.set(`${hid}:${r.content_hash}`, {
+            id: num(r.id),
+            bucketId: r.bucket_id == null ? null : num(r.bucket_id),
+            rule: r.join_rule as JoinRule | null,
+            similarity: r.similarity,
+          });
+        }
       }
     }
 

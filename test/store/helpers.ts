@@ -1,6 +1,7 @@
 // Test databases for both dialects. SQLite: a fresh file in a temp dir. PostgreSQL: a fresh
 // database created from $KTRIAGE_TEST_PG (set by .ci/setup.d/20-postgres.sh) and dropped after.
 // Without KTRIAGE_TEST_PG the PostgreSQL runs are skipped, or fail when KTRIAGE_REQUIRE_ALL=1.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -59,4 +60,24 @@ export async function freshDb(dialect: 'sqlite' | 'postgres'): Promise<TestDb> {
       }
     },
   };
+}
+
+/** Runs the ktriage CLI in a child process. */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

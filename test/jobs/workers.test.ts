@@ -1,0 +1,184 @@
+// Workers: 3 `ktriage worker` processes on a real PostgreSQL share 300 jobs, each done exactly
+// once; a worker killed (SIGKILL) in the middle of a job -> the job is retried by another worker
+// and completes. On SQLite, the in-process runner's lease gives the same recovery.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.ts';
+import type { KyselyStore } from '../../src/store/store.ts';
+import type { Job } from '../../src/store/types.ts';
+import { bin, freshDb, pgMissing, repoRoot, type TestDb } from '../store/helpers.ts';
+
+function startWorker(url: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const p = spawn(process.execPath, [bin, 'worker', '--db', url], {
+    cwd: repoRoot,
+    env: { ...process.env, KTRIAGE_JOB_MAINTENANCE_S: '1', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  p.stderr!.on('data', () => {});
+  return p;
+}
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  ms: number,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function stopAll(ps: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    ps.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.exitCode !== null || p.signalCode !== null) return resolve();
+          p.once('exit', () => resolve());
+          p.kill('SIGTERM');
+          setTimeout(() => p.kill('SIGKILL'), 15_000).unref();
+        }),
+    ),
+  );
+}
+
+const pgSkip = pgMissing();
+
+describe.skipIf(pgSkip !== null)('pg-boss workers on PostgreSQL', () => {
+  let db: TestDb;
+  let store: KyselyStore;
+  const workers: ChildProcess[] = [];
+  beforeAll(async () => {
+    db = await freshDb('postgres');
+    store = await openStore(db.url);
+    for (let i = 0; i < 3; i++) workers.push(startWorker(db.url));
+  });
+  afterAll(async () => {
+    await stopAll(workers);
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('3 workers, 300 jobs -> each done exactly once', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      ids.push(
+        await store.enqueueJob({ kind: 'selftest', payload: { sleepMs: (i * 7) % 25 }, timeoutSeconds: 60 }),
+      );
+    }
+    await waitFor(
+      'all 300 jobs done',
+      async () => (await store.listJobs({ state: 'done', limit: 1000 })).length === 300,
+      240_000,
+    );
+    const jobs = await store.listJobs({ limit: 1000 });
+    expect(jobs.map((j) => j.id).sort((a, b) => a - b)).toEqual(ids);
+    for (const j of jobs) {
+      expect(j.state).toBe('done');
+      expect(j.attempts).toBe(1);
+      expect(j.startedAt! <= j.finishedAt!).toBe(true);
+    }
+    const attempts = await store.opened.db.selectFrom('job_attempts').selectAll().execute();
+    expect(attempts).toHaveLength(300);
+    expect(new Set(attempts.map((a) => a.job_id)).size).toBe(300);
+    expect(attempts.every((a) => a.outcome === 'done')).toBe(true);
+    const pids = new Set(jobs.map((j) => (j.result as { pid: number }).pid));
+    const workerPids = new Set(workers.map((w) => w.pid));
+    for (const p of pids) expect(workerPids.has(p)).toBe(true);
+    expect(pids.size).toBeGreaterThanOrEqual(2);
+  }, 300_000);
+
+  it('a worker killed mid-job -> another retries the job and completes it', async () => {
+    const id = await store.enqueueJob({
+      kind: 'selftest',
+      payload: { sleepMs: 4000 },
+      timeoutSeconds: 6,
+      retries: 2,
+    });
+    const running = await waitFor<Job>(
+      'the job to start',
+      async () => {
+        const j = await store.getJob(id);
+        return j?.state === 'active' ? j : null;
+      },
+      60_000,
+    );
+    const pid = Number(running.worker!.split(':').pop());
+    const victim = workers.find((w) => w.pid === pid);
+    expect(victim, `worker ${running.worker} is one of ours`).toBeDefined();
+    victim!.kill('SIGKILL');
+    const done = await waitFor<Job>(
+      'the retried job to finish',
+      async () => {
+        const j = await store.getJob(id);
+        return j && (j.state === 'done' || j.state === 'failed') ? j : null;
+      },
+      120_000,
+    );
+    expect(done.state).toBe('done');
+    expect(done.attempts).toBe(2);
+    expect((done.result as { pid: number }).pid).not.toBe(pid);
+    const attempts = await store.opened.db
+      .selectFrom('job_attempts')
+      .selectAll()
+      .where('job_id', '=', id)
+      .orderBy('attempt')
+      .execute();
+    expect(attempts.map((a) => a.outcome)).toEqual(['lost', 'done']);
+    expect(attempts[0]!.worker).toBe(running.worker);
+    expect(attempts[1]!.worker).not.toBe(running.worker);
+  }, 180_000);
+});
+
+describe('the SQLite runner: a killed worker leaves a lease that another worker takes over', () => {
+  let db: TestDb;
+  let store: KyselyStore;
+  const workers: ChildProcess[] = [];
+  beforeAll(async () => {
+    db = await freshDb('sqlite');
+    store = await openStore(db.url);
+  });
+  afterAll(async () => {
+    await stopAll(workers);
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('retries after the lease ends and records both attempts', async () => {
+    const env = { KTRIAGE_JOB_LEASE_S: '2' };
+    workers.push(startWorker(db.url, env));
+    const id = await store.enqueueJob({ kind: 'selftest', payload: { sleepMs: 3000 }, retries: 1 });
+    const running = await waitFor<Job>(
+      'the job to start',
+      async () => {
+        const j = await store.getJob(id);
+        return j?.state === 'active' ? j : null;
+      },
+      60_000,
+    );
+    workers[0]!.kill('SIGKILL');
+    workers.push(startWorker(db.url, env));
+    const done = await waitFor<Job>(
+      'the job to finish',
+      async () => {
+        const j = await store.getJob(id);
+        return j && (j.state === 'done' || j.state === 'failed') ? j : null;
+      },
+      60_000,
+    );
+    expect(done.state).toBe('done');
+    expect(done.attempts).toBe(2);
+    expect(done.worker).not.toBe(running.worker);
+    const attempts = await store.opened.db
+      .selectFrom('job_attempts')
+      .selectAll()
+      .where('job_id', '=', id)
+      .orderBy('attempt')
+      .execute();
+    expect(attempts.map((a) => a.outcome)).toEqual(['lost', 'done']);
+  }, 120_000);
+});
