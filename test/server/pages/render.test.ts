@@ -150,7 +150,9 @@ describe('crash page', () => {
   it('marks the guilty frame, dims unreliable frames, shows contexts, registers, Code: and taint', () => {
     const out = renderCrash({ crash: crash(), log: log('x\nNFS: bad\nkernel BUG\nCall Trace:\ny\n') });
     expect(out).toMatch(/<tr class="guilty[^"]*">[\s\S]*?nfs_unlock_request[\s\S]*?guilty frame/);
-    expect(out).toMatch(/<tr class="unreliable[^"]*">[\s\S]*?<span aria-hidden="true">\? <\/span>irq_exit/);
+    expect(out).toMatch(
+      /<tr class="unreliable[^"]*">[\s\S]*?<span aria-hidden="true">\? <\/span>(<a [^>]*>)?irq_exit/,
+    );
     expect(out).toContain('<span class="ctx-irq">IRQ</span>');
     expect(out).toContain('<span class="ctx-task">task</span>');
     expect(out).toContain('<div><dt>RBX</dt><dd><code>ffff9bf9f048da00</code></dd></div>');
@@ -159,6 +161,7 @@ describe('crash page', () => {
     expect(out).toContain('unsigned module was loaded');
     // Upstream release: frame and BUG location link to Elixir at that tag.
     expect(out).toContain('href="https://elixir.bootlin.com/linux/v6.1.76/source/fs/nfs/pagelist.c#L382"');
+    expect(out).toContain('href="https://elixir.bootlin.com/linux/v6.1.76/A/ident/do_writepages"');
     // Report lines 2..4 highlighted, 1 and 5 not.
     expect(out).toMatch(/<span id="L2" class="ln hl">/);
     expect(out).toMatch(/<span id="L4" class="ln hl">/);
