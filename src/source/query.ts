@@ -141,6 +141,9 @@ export class SourceIndex {
         'SELECT c.caller, f.name AS caller_name, c.file, c.line FROM calls c JOIN funcs f ON f.id = c.caller WHERE c.callee = ? ORDER BY c.file, c.line',
       ),
       refs: p('SELECT * FROM fnrefs WHERE fn = ? ORDER BY file, line'),
+      refsByField: p(
+        "SELECT root_type, root, path, field FROM fnrefs WHERE field = ? AND kind IN ('init', 'assign')",
+      ),
       fcallsByField: p(
         'SELECT fc.*, f.name AS caller_name FROM fcalls fc JOIN funcs f ON f.id = fc.caller WHERE fc.field = ? ORDER BY fc.file, fc.line',
       ),
@@ -366,6 +369,21 @@ export class SourceIndex {
     return out;
   }
 
+  private readonly ownersCache = new Map<number, Set<string>>();
+  /** Struct types (resolved) whose field `field` has functions stored into it anywhere in the index. */
+  private fieldOwners(field: number): Set<string> {
+    let owners = this.ownersCache.get(field);
+    if (owners) return owners;
+    owners = new Set();
+    for (const r of this.st.refsByField!.iterate(field) as Iterable<MemberRow>) {
+      const t = this.ownerType(r);
+      if (t !== null) owners.add(t);
+      if (owners.size > 1) break;
+    }
+    this.ownersCache.set(field, owners);
+    return owners;
+  }
+
   /** The edges into `func`: direct call sites and calls through fields/work items it is stored in. */
   callerEdges(func: string): CallerEdge[] {
     const id = this.sym(func);
@@ -421,7 +439,15 @@ export class SourceIndex {
           if (owner !== null && siteType !== null) {
             if (owner !== siteType) continue;
             match = 'type';
-          } else match = 'field-name';
+          } else {
+            // One side's struct type is unknown: join on the field name only when every function
+            // stored into a field of this name goes into the same struct type (or none resolves),
+            // otherwise `.release`/`.open` would connect half the kernel.
+            const owners = this.fieldOwners(field);
+            const known = owner ?? siteType;
+            if (owners.size > 1 || (known !== null && owners.size === 1 && !owners.has(known))) continue;
+            match = 'field-name';
+          }
           edges.push({
             caller: this.name(s.caller_name)!,
             kind: 'ops',

@@ -146,3 +146,40 @@ describe('enum values that depend on other files', () => {
     }
   });
 });
+
+describe('field-name joins when a struct type is unresolved', () => {
+  it('joins only when every function stored in a field of that name goes to one struct type', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktriage-src-fieldname-'));
+    try {
+      writeFileSync(
+        join(dir, 'a.c'),
+        [
+          'struct aops { void (*done)(void *p); void (*only_here)(void *p); };',
+          'struct bops { void (*done)(void *p); };',
+          'static void a_done(void *p) { }',
+          'static void b_done(void *p) { }',
+          'static void a_only(void *p) { }',
+          'static const struct aops A = { .done = a_done, .only_here = a_only };',
+          'static const struct bops B = { .done = b_done };',
+          // `mystery` has no declared type here: its field's struct type cannot be resolved.
+          'void call_done(void) { mystery->ops->done(0); }',
+          'void call_only(void) { mystery->ops->only_here(0); }',
+          '',
+        ].join('\n'),
+      );
+      const db = join(dir, 'i.db');
+      await indexTree({ tree: dir, index: db, jobs: 0 });
+      const ix = openSourceIndex(db);
+      try {
+        expect(ix.callers('a_done').callers).toEqual([]);
+        expect(ix.callers('a_only').callers.map((e) => [e.caller, e.match, e.through])).toEqual([
+          ['call_only', 'field-name', 'struct aops.only_here'],
+        ]);
+      } finally {
+        ix.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
