@@ -203,6 +203,29 @@ describe.skipIf(!haveChromium && !requireAll)('dashboard in chromium', () => {
     await shot('04-seed-bucket');
   });
 
+  it('links file:line of an upstream kernel to Elixir, and nothing for distribution kernels', async () => {
+    const text = readFileSync(join(repoRoot, 'examples/syz-warning-symbolized.log'), 'utf8');
+    const r = parseLog(text)[0]!;
+    const located = r.frames.find((f) => f.file && f.line)!;
+    const found = await store.listBuckets({ search: r.guiltyFrame ?? r.title });
+    const b = found.items.find((x) => x.title === r.title)!;
+    await page.goto(`${base}/buckets/${b.id}`);
+    await page.locator('nav.crumbs').waitFor();
+    const members = page.locator('table.members tbody a');
+    await members.first().click();
+    await page.waitForURL(/\/crashes\/\d+$/);
+    const href = `https://elixir.bootlin.com/linux/v${r.kernelRelease}/source/${located.file}#L${located.line}`;
+    const a = page.locator(`table.trace a[href="${href}"]`).first();
+    expect(await a.textContent()).toBe(`${located.file}:${located.line}`);
+    expect(await a.getAttribute('rel')).toContain('noopener');
+    await shot('04b-elixir-links');
+    // The seed's kernel is a distribution build: no Elixir links at all.
+    await page.goto(`${base}/?host=nfs-client-a`);
+    await page.locator('#buckets-table td.title a').first().click();
+    await page.waitForURL(/\/buckets\/\d+$/);
+    expect(await page.locator('a[href*="elixir.bootlin.com"]').count()).toBe(0);
+  });
+
   it('filters by host and kernel, sorts by count, filters rows on the page', async () => {
     await page.goto(`${base}/`);
     await page.fill('#f-host', 'syz-ci-1');
