@@ -29,10 +29,20 @@ const CASES: [string, string][] = SCENARIOS.flatMap((s) => [
 /** Where a truth field lives in the struct crash prints. */
 const FIELD_PATH: Record<string, string> = { wb_kref: 'wb_kref.refcount.refs.counter' };
 
-/** Function names of a bt, adjacent duplicates collapsed (crash repeats the exception RIP's function). */
+/**
+ * Function names of a bt, innermost first: each frame's function, then the function of the
+ * exception RIP dumped under it (crash prints that one as `[exception RIP: f+off]`, and only
+ * sometimes again as a frame of its own); adjacent duplicates collapsed.
+ */
 function frameNames(t: BtTask): string[] {
   const out: string[] = [];
-  for (const f of t.frames) if (out[out.length - 1] !== f.func) out.push(f.func);
+  const push = (f: string) => {
+    if (out[out.length - 1] !== f) out.push(f);
+  };
+  for (const f of t.frames) {
+    push(f.func);
+    if (f.exception?.symbol) push(f.exception.symbol);
+  }
   return out;
 }
 
