@@ -126,6 +126,8 @@ export const QUERY = `
 (preproc_def name: (identifier) @m.name value: (preproc_arg)? @m.value) @m
 (preproc_function_def name: (identifier) @mf.name) @mf
 (ERROR) @err
+(declaration declarator: (init_declarator declarator: (pointer_declarator declarator: (identifier) @al.var)
+  value: (pointer_expression argument: (field_expression) @al.fe) @al.ptr))
 `;
 
 let parser: Parser | null = null;
@@ -179,6 +181,8 @@ interface FnScope {
   bodyStart: number;
   vars: Map<string, string>;
   params: Map<string, number>;
+  /** `unsigned long *bitlock = &NFS_I(inode)->flags;`: pointer locals aliasing a member. */
+  aliases?: Map<string, AccessPath>;
   nParams: number;
 }
 
@@ -307,6 +311,7 @@ export function extractFile(rawText: string): FileFacts {
   const retTypes = new Map<string, string>();
   const params: Array<{ start: number; end: number }> = [];
   const typedVars: Array<{ at: number; type: string; name: string; param: boolean }> = [];
+  const aliases: Array<{ at: number; name: string; path: AccessPath }> = [];
 
   for (const m of matches) {
     const c = m.captures;
@@ -387,6 +392,15 @@ export function extractFile(rawText: string): FileFacts {
         else out.structs.push([sname, 'typedef', rowOf(name) + 1, body.endPosition.row + 1]);
         break;
       }
+      case 23: {
+        const ptr = cap(c, 'al.ptr');
+        if (src.charCodeAt(startOf(ptr)) !== 38 /* & */) break;
+        const v = cap(c, 'al.var');
+        const path = parseAccessPath(cap(c, 'al.fe').text);
+        if (path && path.fields.length > 0)
+          aliases.push({ at: startOf(v), name: identAt(src, startOf(v)), path });
+        break;
+      }
       case 18:
         out.typedefs.push([
           identAt(src, startOf(cap(c, 'ty.name'))),
@@ -451,6 +465,13 @@ export function extractFile(rawText: string): FileFacts {
       if (pi >= 0) s.params.set(v.name, pi);
     } else if (!v.param) s.vars.set(v.name, v.type);
   }
+  for (const a of aliases) {
+    const si = scopeAt(a.at);
+    if (si < 0) continue;
+    const s = scopes[si]!;
+    s.aliases ??= new Map();
+    s.aliases.set(a.name, a.path);
+  }
   structBodies.sort((a, b) => a.start - b.start);
   const structAt = (pos: number): string | null => {
     // innermost struct body containing pos (bodies nest): linear scan of candidates is fine, most
@@ -472,9 +493,10 @@ export function extractFile(rawText: string): FileFacts {
     return null;
   };
 
-  const memberOf = (path: AccessPath, funcIdx: number): Member | null => {
-    if (path.fields.length === 0) return null;
+  const memberOf = (access: AccessPath, funcIdx: number): Member | null => {
     const scope = funcIdx >= 0 ? scopes[funcIdx] : undefined;
+    const path = access.fields.length > 0 ? access : scope?.aliases?.get(access.root);
+    if (!path) return null;
     let rootType: string | null = null;
     let param = -1;
     if (path.root.endsWith('()')) rootType = null;

@@ -241,3 +241,14 @@ describe('scanPreprocessorOnly', () => {
     expect(scanPreprocessorOnly('/* int x; */\n#define A 1\n')).toEqual([['A', 2, 0, '1']]);
   });
 });
+
+describe('extractFile: pointer locals aliasing a member', () => {
+  it('attributes bit operations through `unsigned long *p = &x->flags` to the member', () => {
+    const f = extractFile(
+      'void inval(struct nfs_inode *nfsi)\n{\n\tunsigned long *bitlock = &nfsi->flags;\n\tclear_bit_unlock(NFS_INO_INVALIDATING, bitlock);\n}\n',
+    );
+    expect(
+      f.writes.map((w) => [w.op, w.bit, w.member.rootType, w.member.field, w.member.param, w.line]),
+    ).toEqual([['clear', 'NFS_INO_INVALIDATING', 'nfs_inode', 'flags', 0, 4]]);
+  });
+});
