@@ -92,7 +92,7 @@ ${reportFacts(r, [
       : 'none',
   ],
 ])}
-${messagesBlock(r)}
+${messagesBlock(r, 2)}
 <section aria-labelledby="h-trace"><h2 id="h-trace">Call trace</h2>
 ${traceTable(r, release, 'Call trace, innermost frame first.')}
 </section>

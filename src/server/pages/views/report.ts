@@ -128,9 +128,12 @@ export function reportFacts(report: CrashReport, extra: [string, SafeHtml | stri
     .map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`;
 }
 
-export function messagesBlock(report: CrashReport): SafeHtml {
+/** The messages printed just before the report; `level` keeps the page's heading outline. */
+export function messagesBlock(report: CrashReport, level: 2 | 3 = 3): SafeHtml {
   if (report.messages.length === 0) return html``;
-  return html`<h3>Messages before the report</h3><pre class="log">${report.messages.join('\n')}</pre>`;
+  const h =
+    level === 2 ? html`<h2>Messages before the report</h2>` : html`<h3>Messages before the report</h3>`;
+  return html`${h}<pre class="log" tabindex="0">${report.messages.join('\n')}</pre>`;
 }
 
 /** Registers in a grid, in the order printed (RIP, RSP, EFLAGS, RAX, ...), a few to a row as the kernel prints them. */
