@@ -28,16 +28,17 @@ const bare = (t: string) => t.replace(/^(struct|union)\s+/, '').trim();
 export function enumFromSource(tree: string, file: string, firstName: string): BitDef[] | null {
   const f = path.join(tree, file);
   if (!existsSync(f)) return null;
-  const text = readFileSync(f, 'utf8');
-  const at = text.indexOf(firstName);
+  // Comments first: they may hold braces (`/* nfs_{un}lock_request */`).
+  const text = readFileSync(f, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\/\/.*$/gm, '');
+  const at = new RegExp(`\\b${firstName}\\b`).exec(text)?.index ?? -1;
   if (at < 0) return null;
   const open = text.lastIndexOf('{', at);
   const close = text.indexOf('}', at);
   if (open < 0 || close < 0) return null;
   const body = text
     .slice(open + 1, close)
-    .replace(/\/\*[\s\S]*?\*\//g, '')
-    .replace(/\/\/.*$/gm, '')
     .split('\n')
     .filter((l) => !l.trim().startsWith('#'))
     .join('\n');
