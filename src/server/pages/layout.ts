@@ -73,6 +73,15 @@ export function fmtTime(iso: string | null | undefined): SafeHtml {
   return html`<time datetime="${s}">${s.slice(0, 10)} ${s.slice(11, 16)}</time>`;
 }
 
+/** `2026-11-25` with the full UTC time as a tooltip, for narrow table cells. */
+export function fmtDay(iso: string | null | undefined): SafeHtml {
+  if (!iso) return html`<span class="muted">—</span>`;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return html`${iso}`;
+  const s = d.toISOString();
+  return html`<time datetime="${s}" title="${s.slice(0, 10)} ${s.slice(11, 19)} UTC">${s.slice(0, 10)}</time>`;
+}
+
 /** `3 days ago` style relative age against `now`, for the buckets table. */
 export function fmtAge(iso: string, now: number): string {
   const t = Date.parse(iso);

@@ -4,7 +4,7 @@
 import type { BucketFilter, BucketList, BucketSort } from '../../../store/types.ts';
 import { sparkline } from '../charts.ts';
 import { html, join, query, type SafeHtml } from '../html.ts';
-import { fmtAge, fmtTime, page } from '../layout.ts';
+import { fmtAge, fmtDay, fmtTime, page } from '../layout.ts';
 
 export const SPARK_DAYS = 28;
 export const PAGE_SIZE = 50;
@@ -99,7 +99,7 @@ export function renderBuckets(
 <td class="num">${b.count}</td>
 <td>${list(b.hosts, 3, 'hosts')}</td>
 <td>${list(b.kernels, 2, 'kernels')}</td>
-<td class="nowrap">${fmtTime(b.firstSeen)}</td>
+<td class="nowrap">${fmtDay(b.firstSeen)}</td>
 <td class="nowrap">${fmtTime(b.lastSeen)} <span class="muted">(${fmtAge(b.lastSeen, now)})</span></td>
 <td>${b.perDay ? sparkline(b.perDay) : html`<span class="muted">—</span>`}</td>
 </tr>`;
