@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLog } from '../../src/report/index.ts';
+import { prepareLog } from '../../src/store/prepare.ts';
 import { repoRoot, shared } from './helpers.ts';
 
 function walk(d: string, out: string[]): void {
@@ -29,6 +30,7 @@ export function corpusReports(want: number): CorpusReport[] {
   const h = createHash('sha256');
   const src: string[] = [];
   walk(join(repoRoot, 'src/report'), src);
+  walk(join(repoRoot, 'src/store'), src);
   for (const f of src) h.update(f).update(readFileSync(f));
   const cache = join(tmpdir(), `ktriage-corpus-${h.digest('hex').slice(0, 16)}-${want}.json`);
   try {
@@ -66,9 +68,11 @@ function cutReports(want: number): CorpusReport[] {
         .split('\n')
         .slice(a.startLine - 1, a.endLine)
         .join('\n');
-      const h = createHash('sha256').update(exact).digest('hex');
+      // Distinct by the store's own content hash, so N files are exactly N crashes per host.
+      const prepared = prepareLog({ text: `${exact}\n`, source: f });
+      if (prepared.crashes.length !== 1) continue;
+      const h = prepared.crashes[0]!.contentHash;
       if (seen.has(h)) continue;
-      if (parseLog(exact).length !== 1) continue;
       seen.add(h);
       out.push({ source: f, text: `${exact}\n` });
       if (out.length >= want) return out;
