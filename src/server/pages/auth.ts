@@ -62,7 +62,7 @@ export function mayWrite(a: PageAuth, c: Context): boolean {
 
 /** Only a same-origin path may be a post-login destination (no `//host`, no scheme). */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  if (!next?.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused.
   if (/[\u0000-\u001f\u007f]/.test(next)) return '/';
   return next;

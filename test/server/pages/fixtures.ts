@@ -10,6 +10,7 @@ export const HOSTILE = [
   "'><svg onload=alert(3)>",
   'javascript:alert(4)',
   '</pre><iframe src=javascript:alert(5)>',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection payload, literally.
   '`${alert(6)}`',
 ];
 export const EVIL = HOSTILE.join(' ');
