@@ -4,7 +4,16 @@
 // within 10%) and the peak RSS at both sizes (flat: streaming). Temp files live in os.tmpdir().
 //   npm run bench:parse [-- --mb 256]
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -12,6 +21,7 @@ const root = resolve(import.meta.dirname, '..');
 const shared = resolve(root, '../shared');
 const argMb = process.argv.indexOf('--mb');
 const N_MB = argMb > 0 ? Number(process.argv[argMb + 1]) : 256;
+const NOISE_LINES = 2000;
 
 /** The header substrings that start a report (the oops table's headers), as one grep -E pattern. */
 async function startMarkers(): Promise<string> {
@@ -27,7 +37,8 @@ function corpusLogs(): string[] {
     const blank = t.indexOf('\n\n');
     logs.push(blank >= 0 ? t.slice(blank + 2) : t);
   }
-  for (const f of ['machine-a.log', 'machine-b.log']) logs.push(readFileSync(join(shared, 'seed', f), 'utf8'));
+  for (const f of ['machine-a.log', 'machine-b.log'])
+    logs.push(readFileSync(join(shared, 'seed', f), 'utf8'));
   const sat = join(shared, 'corpora/satyr/kerneloopses');
   for (const f of readdirSync(sat)) logs.push(readFileSync(join(sat, f), 'latin1'));
   return logs;
@@ -70,8 +81,9 @@ function buildLog(path: string, targetBytes: number, logs: string[]): number {
     bufLen = 0;
   };
   while (written + bufLen < targetBytes) {
-    // About 200 noise lines between two crash logs.
-    for (let i = 0; i < 200; i++) {
+    // Crashes are rare events in a fleet's console logs: NOISE_LINES everyday lines between two
+    // crash logs (still far denser in crashes than a real machine's log).
+    for (let i = 0; i < NOISE_LINES; i++) {
       t += 0.000731;
       const line = `[${t.toFixed(6).padStart(12)}] ${NOISE[(k + i) % NOISE.length]!.replace('%d', String((k * 7 + i) % 997))}\n`;
       buf.push(line);
@@ -96,7 +108,12 @@ interface Run {
 
 function run(cmd: string, args: string[], rssHook: string | null): Run {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0 && !(cmd === 'grep' && r.status === 1)) {
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
@@ -128,10 +145,20 @@ async function main(): Promise<void> {
       // Warm the page cache once so that neither side pays for the disk.
       run('grep', ['-c', 'zzzzqqqq', file], null);
       const grep = run('grep', ['-c', '-E', pattern, file], null);
-      const parse = run(process.execPath, ['--require', hook, join(root, 'bin/ktriage.mjs'), 'parse', '--json', file], hook);
+      const parse = run(
+        process.execPath,
+        ['--require', hook, join(root, 'bin/ktriage.mjs'), 'parse', '--json', file],
+        hook,
+      );
       const parsed = JSON.parse(parse.output) as { reports: unknown[] };
-      results.push({ mb: sizeMb, grep, parse, reports: parsed.reports.length, grepCount: Number(grep.output.trim()) });
-      rmSync(file);
+      results.push({
+        mb: sizeMb,
+        grep,
+        parse,
+        reports: parsed.reports.length,
+        grepCount: Number(grep.output.trim()),
+      });
+      if (!process.env.KTRIAGE_BENCH_KEEP) rmSync(file);
     }
     for (const r of results) {
       const gm = r.mb / r.grep.seconds;
@@ -148,9 +175,12 @@ async function main(): Promise<void> {
       `linearity: time(2N)/time(N) = ${(b.parse.seconds / a.parse.seconds).toFixed(3)} for size x${(b.mb / a.mb).toFixed(3)} ` +
         `-> ${(growth * 2).toFixed(3)} normalised to 2x (target 1.8..2.2)`,
     );
-    console.log(`memory: peak RSS ${a.parse.rssMb.toFixed(0)} MB at N, ${b.parse.rssMb.toFixed(0)} MB at 2N (flat: streaming)`);
+    console.log(
+      `memory: peak RSS ${a.parse.rssMb.toFixed(0)} MB at N, ${b.parse.rssMb.toFixed(0)} MB at 2N (flat: streaming)`,
+    );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.KTRIAGE_BENCH_KEEP) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -4,7 +4,13 @@
 // the size of the log. Work per line is constant except when a report closes (linear in its size).
 import { checkCorrupted, extractDescription } from './engine.ts';
 import { extractFields } from './fields.ts';
-import { ANY_HEADER, INFO_MESSAGES_WITH_STACK, matchOops, type Oops, REPORT_START_IGNORES } from './oopses.ts';
+import {
+  ANY_HEADER,
+  INFO_MESSAGES_WITH_STACK,
+  matchOops,
+  type Oops,
+  REPORT_START_IGNORES,
+} from './oopses.ts';
 import {
   CONTEXT_CONSOLE,
   CONTEXT_NONE,
@@ -32,7 +38,7 @@ const PREFIX_WINDOW = 256;
 const QUIET_LINES = 100;
 /** Lines that belong to an oops: frames, registers, stack markers, lockdep and sanitizer details. */
 const REPORTISH =
-  /\+0x[0-9a-f]|^\s*(?:\[<|<\/?[A-Z#]+>|\? |#\d+:|Call [Tt]race|Code:|[A-Z]{1,3}[0-9]{0,2}:|[a-z]{1,3}\d{0,2} ?: |CPU|Hardware name|Modules linked|---\[|Kernel|={8}|Memory state|[0-9a-f]{8,})|[Bb]acktrace|Allocated|Freed|lock|at: /;
+  /\+0x[0-9a-f]|^\s*(?:\[<|<\/?[A-Z#]+>|\? |#\d+:|Call [Tt]race|Code:|(?:R[A-Z0-9]{2}|E[A-Z]{2}|[CDEFGS]S|CR\d|DR\d|x\d{1,2}|pc|lr|sp|r\d{1,2}|ip|fp|psr|pstate|NIP|MSR|GPR\d\d|epc|ra|gp|tp|[ast]\d{1,2}|status) ?:|CPU: |Hardware name|Modules linked|---\[|Kernel|={8}|Memory state|[0-9a-f]{8,})|[Bb]acktrace|Allocated|Freed|held|at: /;
 /** Characters of skipped text kept for the next report's prefix (>= PREFIX_WINDOW typical lines). */
 const LOOKBACK_CHARS = 64 * 1024;
 /** A line with a kernel timestamp: the kernel's own output has started. */
@@ -105,7 +111,7 @@ export class CrashLogParser {
   constructor(onReport: (r: CrashReport) => void, options: ParserOptions = {}) {
     this.onReport = onReport;
     this.maxReportLines = options.maxReportLines ?? 5000;
-    this.idleLines = options.idleLines ?? 20000;
+    this.idleLines = options.idleLines ?? 1000;
     this.maxOpen = options.maxOpenReports ?? 16;
   }
 
@@ -185,7 +191,9 @@ export class CrashLogParser {
     }
     // Keep only what the next report's prefix can need.
     this.lookback =
-      region.length >= LOOKBACK_CHARS ? region.slice(-LOOKBACK_CHARS) : (this.lookback + region).slice(-LOOKBACK_CHARS);
+      region.length >= LOOKBACK_CHARS
+        ? region.slice(-LOOKBACK_CHARS)
+        : (this.lookback + region).slice(-LOOKBACK_CHARS);
     this.lookbackEnd = this.lineNo;
   }
 
@@ -196,7 +204,10 @@ export class CrashLogParser {
     lines.pop(); // the text ends with a newline
     const keep = lines.slice(-PREFIX_WINDOW);
     const first = this.lookbackEnd - keep.length + 1;
-    const win = keep.map((raw, i) => ({ prefix: parsePrefix(raw.slice(0, MAX_LINE_CHARS)), lineNo: first + i }));
+    const win = keep.map((raw, i) => ({
+      prefix: parsePrefix(raw.slice(0, MAX_LINE_CHARS)),
+      lineNo: first + i,
+    }));
     this.window = [...this.window, ...win.filter((w) => !w.prefix.foreign)].slice(-PREFIX_WINDOW);
     this.lookback = '';
   }
