@@ -211,6 +211,13 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
       'no kernel exception frame in the backtrace: registers per frame start from the first frame',
     );
   }
+  if (!panic.exception && report && report.kind !== 'panic') {
+    // No exception frame from bt: the console report's RIP line still names the faulting function
+    // (`RIP: 0010:fixture_crash+0x62/0x70 [mod]`). The first call-trace frame is its caller, not it.
+    const rip = report.registers.RIP ?? report.registers.pc ?? '';
+    const m = /(?:^|:)([A-Za-z_.][\w.]*)\+(0x[0-9a-f]+)\/0x[0-9a-f]+(?:\s+\[(\S+)\])?/.exec(rip);
+    if (m) panic.exception = { function: m[1]!, offset: Number(m[2]), module: m[3] ?? null, rip: null };
+  }
 
   // Stack words from bt -f (and -FF annotations).
   const stackWords = new Map<string, bigint>();
