@@ -11,7 +11,7 @@
 //   vmlinux that does not match, a startup or command that never returns.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { checkDumpFile, type DumpCheck, readBuildId } from './dumpfile.ts';
 import { CrashError, tail } from './errors.ts';
@@ -31,6 +31,8 @@ export interface CrashSessionOptions {
   commandTimeoutMs?: number;
   /** After SIGINT on a timed-out command, how long to wait for crash's prompt; default 3 s. */
   interruptGraceMs?: number;
+  /** Go on when crash warns that vmlinux and dump are different builds (default: vmlinux-mismatch error). */
+  allowVersionMismatch?: boolean;
   /** Skip the pre-flight checks of the dump file (format, size, build-id). */
   skipPreflight?: boolean;
   recorder?: SessionRecorder;
@@ -72,7 +74,8 @@ export interface SessionRecorder {
 }
 
 /** Finds the crash binary: an explicit path must be executable; a bare name is looked up on PATH. */
-export function resolveCrashBinary(bin = process.env.KTRIAGE_CRASH || 'crash', env = process.env): string {
+export function resolveCrashBinary(bin?: string, env: NodeJS.ProcessEnv = process.env): string {
+  bin ||= env.KTRIAGE_CRASH || 'crash';
   const executable = (p: string) => {
     try {
       accessSync(p, constants.X_OK);
@@ -282,7 +285,7 @@ export class CrashSession {
 
   /** Starts crash on the dump and waits until it is ready for commands. */
   static async open(opts: CrashSessionOptions): Promise<CrashSession> {
-    const bin = resolveCrashBinary(opts.crashBinary);
+    const bin = resolveCrashBinary(opts.crashBinary, opts.env ?? process.env);
     const s = new CrashSession(opts);
     if (!opts.skipPreflight) s.dump = preflight(opts);
     await s.start(bin);
@@ -347,6 +350,18 @@ export class CrashSession {
       ]);
       this.startupOutput = (out.replace(/^scroll: off.*$/m, '') + this.takeStderr()).trim();
       this.startupMs = Date.now() - t0;
+      // crash only warns when vmlinux is another build of the same release; everything it would
+      // print after that is wrong, so it is an error here unless the caller accepts it.
+      if (
+        !this.opts.allowVersionMismatch &&
+        /kernel version inconsistency|do not match/.test(this.startupOutput)
+      ) {
+        throw new CrashError(
+          'vmlinux-mismatch',
+          `vmlinux ${this.opts.vmlinux} does not match vmcore ${this.opts.vmcore}: crash says:\n${tail(this.startupOutput)}`,
+          { input: this.opts.vmlinux, output: tail(this.startupOutput) },
+        );
+      }
       this.opts.recorder?.started({
         vmlinux: this.opts.vmlinux,
         vmcore: this.opts.vmcore,
@@ -486,6 +501,9 @@ export class CrashSession {
     if (recovered !== null) {
       this.stale.add(p.token);
       this.dropStale();
+      // crash returns to its prompt on SIGINT even when a child it started ignores the signal
+      // (`!trap '' INT; sleep 600`): such leftovers of the aborted command are killed here.
+      this.killStragglers();
     }
     if (recovered === null) {
       this.kill();
@@ -579,6 +597,20 @@ export class CrashSession {
     }
   }
 
+  /** SIGKILL to every process of crash's group except crash itself (Linux /proc). */
+  private killStragglers(): void {
+    const pid = this.proc?.pid;
+    if (!pid) return;
+    for (const other of processGroupMembers(pid)) {
+      if (other === pid) continue;
+      try {
+        process.kill(other, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+  }
+
   private killGroup(): void {
     const pid = this.proc?.pid;
     if (!pid) return;
@@ -599,6 +631,30 @@ export class CrashSession {
       });
     });
   }
+}
+
+/** Live processes whose process group is `pgid` (from /proc; empty where there is no /proc). */
+export function processGroupMembers(pgid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so cut at the last ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (f[0] !== 'Z' && Number(f[2]) === pgid) out.push(Number(e));
+  }
+  return out;
 }
 
 /** Quotes an argument for crash's command line (crash splits on blanks and honours double quotes). */

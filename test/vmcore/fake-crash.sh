@@ -9,6 +9,7 @@ case "${FAKE_CRASH_MODE:-ok}" in
   hang) sleep 600 & wait $!; exit 1 ;;
   die) echo "crash: something else went wrong" >&2; exit 3 ;;
 esac
+[ "${FAKE_CRASH_MODE:-ok}" = inconsistent ] && echo "WARNING: kernel version inconsistency between vmlinux and dumpfile"
 echo "WARNING: active task ffff888c41212100 on cpu 0 not found in PID hash"
 [ -n "$FAKE_CRASH_ARGS" ] && printf '%s\n' "$@" >"$FAKE_CRASH_ARGS"
 trap 'echo "interrupted"' INT
@@ -19,6 +20,7 @@ while IFS= read -r line; do
     exit) exit 0 ;;
     slow) sleep 600 ;;
     stubborn) trap '' INT; sleep 600 ;;
+    orphan) (trap '' INT; exec sleep 600) & wait $! ;;
     chunky) printf 'part1'; sleep 0.3; printf ' part2\n'; sleep 0.3; printf 'line2\n' ;;
     big) for i in $(seq 1 20000); do echo "line $i 0123456789abcdef0123456789abcdef"; done ;;
     bad) echo "crash: command not found: bad" ;;

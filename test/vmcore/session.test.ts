@@ -193,6 +193,24 @@ describe('CrashSession with a fake crash', () => {
     expect(d.message).toContain('something else went wrong');
   });
 
+  it('treats crash\'s "kernel version inconsistency" warning as a mismatch unless allowed', async () => {
+    const e = await expectCrashError(open('inconsistent'), 'vmlinux-mismatch');
+    expect(e.message).toContain('kernel version inconsistency');
+    const s = await open('inconsistent', { allowVersionMismatch: true });
+    expect(s.startupOutput).toContain('inconsistency');
+    await s.close();
+  });
+
+  it('kills what an interrupted command left running when crash itself comes back', async () => {
+    const s = await open();
+    const e = await expectCrashError(s.run('orphan', { timeoutMs: 500 }), 'command-timeout');
+    expect(e.details.sessionAlive).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(groupMembers(s.pid!).map((l) => l.split(' ')[0])).toEqual([String(s.pid)]);
+    expect((await s.run('x')).output).toBe('out: x\n');
+    await s.close();
+  });
+
   it('gives up on a startup that never finishes, and kills it', async () => {
     const t0 = Date.now();
     const e = await expectCrashError(open('hang', { startupTimeoutMs: 800 }), 'startup-timeout');
