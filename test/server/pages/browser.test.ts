@@ -41,6 +41,15 @@ const XSS_KERNEL = '"><img src=x onerror=alert("kernel")>';
 const XSS_LINK = 'javascript:alert("link")';
 const XSS_LINE = '</pre><svg onload=alert("line")><a href="javascript:alert(1)">x</a>';
 
+describe('chromium for the dashboard tests', () => {
+  it.runIf(requireAll)('is installed (KTRIAGE_REQUIRE_ALL=1)', () => {
+    expect(
+      haveChromium,
+      `chromium is missing at ${CHROMIUM}: run .ci/setup.d/50-chromium.sh (apt-get install chromium) or set KTRIAGE_CHROMIUM`,
+    ).toBe(true);
+  });
+});
+
 describe.skipIf(!haveChromium && !requireAll)('dashboard in chromium', () => {
   let tmp: string;
   let store: Awaited<ReturnType<typeof openStore>>;
