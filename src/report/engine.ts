@@ -2,6 +2,7 @@
 // stripped, other contexts and `? ` frames dropped), it picks the format whose title matches
 // earliest, extracts the guilty frame with the format's stack spec, and renders title, alt titles
 // and the corrupted verdict. Everything works line by line; every regex runs on a single line.
+import { demangle } from './demangle.ts';
 import type { FrameExtractor, Oops, OopsFormat, ReportStep, StackPart, StackSpec } from './oopses.ts';
 import {
   CORRUPTED_LINES,
@@ -60,8 +61,9 @@ function isCorruptedLine(line: string): boolean {
 function appendFrames(frames: string[], m: RegExpExecArray | null, skip: RegExp): void {
   if (!m) return;
   for (let i = 1; i < m.length; i++) {
-    const f = m[i];
-    if (f === undefined) continue;
+    const raw = m[i];
+    if (raw === undefined) continue;
+    const f = raw.startsWith('_R') || raw.startsWith('_Z') ? demangle(raw) : raw;
     if (!skip.test(f)) frames.push(f);
   }
 }

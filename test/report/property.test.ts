@@ -14,7 +14,9 @@ const samples = (() => {
     const names = listSyzCases(syzDir);
     return names.filter((_, i) => i % 25 === 0).map((n) => readSyzCase(syzDir, n).log);
   } catch {
-    return ['[    1.000000] BUG: unable to handle page fault for address: 0000000000000008\n[    1.000001] RIP: 0010:foo+0x1/0x2\n'];
+    return [
+      '[    1.000000] BUG: unable to handle page fault for address: 0000000000000008\n[    1.000001] RIP: 0010:foo+0x1/0x2\n',
+    ];
   }
 })();
 
@@ -101,7 +103,12 @@ describe('parser properties', () => {
             if (op === 'del') lines.splice(i, 1);
             else if (op === 'dup') lines.splice(i, 0, lines[j] ?? '');
             else if (op === 'swap') [lines[i], lines[j]] = [lines[j] ?? '', lines[i] ?? ''];
-            else if (op === 'junk') lines.splice(i, 0, String.fromCharCode(...Array.from({ length: 20 }, (_, k) => (b * 31 + k * 7) % 256)));
+            else if (op === 'junk')
+              lines.splice(
+                i,
+                0,
+                String.fromCharCode(...Array.from({ length: 20 }, (_, k) => (b * 31 + k * 7) % 256)),
+              );
             else lines = lines.map((l, k) => (k === i ? l.slice(0, b % (l.length + 1)) : l));
           }
           const text = lines.join('\n');
