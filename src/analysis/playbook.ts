@@ -243,7 +243,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
   }
 
   // 3. Disassembly, prototypes, layouts for the frames.
-  const maxFrames = opts.maxFrames ?? 8;
+  const maxFrames = opts.maxFrames ?? 6;
   const code = new Map<string, { dis: Disassembly; command: string } | null>();
   for (const f of frames.slice(0, maxFrames + 1)) {
     if (code.has(f.func)) continue;
@@ -322,8 +322,9 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     layouts.set(t, l);
     return l;
   };
-  for (const p of protos.values()) {
-    for (const x of p?.params ?? []) {
+  // Layouts name the loads and the search hits of the innermost frames' objects.
+  for (const f of frames.slice(0, OBJECT_FRAMES)) {
+    for (const x of protos.get(f.func)?.params ?? []) {
       const m = /^struct\s+(\w+)\s*\*$/.exec(x.type.trim());
       if (m) await layoutOf(m[1]!);
     }
@@ -355,7 +356,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
   const addCand = (c: ObjCandidate) => {
     if (!candidates.some((x) => x.address === c.address && bare(x.type) === bare(c.type))) candidates.push(c);
   };
-  for (const fr of frameReports) {
+  for (const fr of frameReports.slice(0, OBJECT_FRAMES)) {
     for (const a of fr.arguments) {
       const m = a.type ? /^struct\s+(\w+)\s*\*$/.exec(a.type.trim()) : null;
       if (m && a.value && a.value !== '0') {
@@ -773,6 +774,9 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     warnings,
   };
 }
+
+/** Objects (struct -x, kmem, layouts) are printed for the arguments of this many innermost frames. */
+const OBJECT_FRAMES = 4;
 
 const FLAG_FIELDS_OF: Record<string, string[]> = {
   nfs_page: ['wb_flags'],
