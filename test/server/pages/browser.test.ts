@@ -89,7 +89,43 @@ describe.skipIf(!haveChromium && !requireAll)('dashboard in chromium', () => {
   }
 
   async function shot(name: string, p: Page = page): Promise<void> {
+    await expectAccessible(p);
     await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  }
+
+  /** Structural accessibility: one h1, no skipped heading levels, labelled controls and images, scoped headers. */
+  async function expectAccessible(p: Page = page): Promise<void> {
+    const problems = await p.evaluate(() => {
+      const out: string[] = [];
+      const h1 = document.querySelectorAll('h1').length;
+      if (h1 !== 1) out.push(`${h1} h1 elements`);
+      let prev = 0;
+      for (const h of document.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
+        const level = Number(h.tagName[1]);
+        if (prev && level > prev + 1) out.push(`heading ${h.tagName} "${h.textContent}" skips a level`);
+        prev = level;
+      }
+      for (const c of document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+        if (!(c.labels?.length > 0) && !c.getAttribute('aria-label'))
+          out.push(`unlabelled ${c.tagName} ${c.id}`);
+      for (const i of document.querySelectorAll('img'))
+        if (!i.hasAttribute('alt')) out.push('img without alt');
+      for (const svg of document.querySelectorAll('svg[role=img]'))
+        if (!svg.getAttribute('aria-label')) out.push('svg image without a label');
+      for (const th of document.querySelectorAll('thead th'))
+        if (!th.getAttribute('scope')) out.push('th without scope');
+      for (const a of document.querySelectorAll('a[href]'))
+        if (
+          !(a.textContent ?? '').trim() &&
+          !a.getAttribute('aria-label') &&
+          a.getAttribute('aria-hidden') !== 'true'
+        )
+          out.push(`empty link ${a.getAttribute('href')}`);
+      if (!document.documentElement.lang) out.push('no lang');
+      if (!document.querySelector('main')) out.push('no main landmark');
+      return out;
+    });
+    expect(problems, `accessibility problems on ${p.url()}`).toEqual([]);
   }
 
   /** Nothing injected: no dialog, no element made from a payload. */
