@@ -411,8 +411,11 @@ export function buildReport(
     lines.filter((l) => !l.tail),
     context,
   );
+  let kind = desc.format?.kind ?? oops.kind;
+  // `Unable to handle kernel (paging request|NULL pointer dereference)` shares one arm format.
+  if (kind === 'paging-request' && finalTitle.includes('NULL pointer dereference')) kind = 'null-deref';
   return {
-    kind: desc.format?.kind ?? oops.kind,
+    kind,
     title: finalTitle,
     altTitles,
     type: titleToType(finalTitle),

@@ -1,0 +1,199 @@
+// Fields of a report on hand-written console output in the kernel's formats (x86_64, arm64),
+// under each line-prefix style, and with another CPU's lines interleaved.
+import { describe, expect, it } from 'vitest';
+import { parseLog } from '../../src/report/index.ts';
+
+const X86 = [
+  'BUG: kernel NULL pointer dereference, address: 0000000000000010',
+  '#PF: supervisor read access in kernel mode',
+  'Oops: 0000 [#1] PREEMPT SMP NOPTI',
+  'CPU: 3 PID: 4242 Comm: kworker/3:1 Tainted: G        W  OE      6.1.0-18-amd64 #1 Debian 6.1.76-1',
+  'Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014',
+  'Workqueue: events foo_work_fn [foo]',
+  'RIP: 0010:foo_handle.isra.0+0x1c/0x90 [foo]',
+  'Code: 48 89 e5 41 54 53 48 8b 5f 08 <48> 8b 43 10 48 85 c0 74 2a 5b 41 5c 5d c3',
+  'RSP: 0018:ffffb2f160b239a0 EFLAGS: 00010286',
+  'RAX: 0000000000000000 RBX: 0000000000000000 RCX: 0000000000000006',
+  'RDX: 0000000000000000 RSI: 0000000000000096 RDI: ffff9bf9ffc56850',
+  'R13: ffff9bf9f048da00 R14: 0000000000000000 R15: ffffb2f160b23a48',
+  'FS:  0000000000000000(0000) GS:ffff9bf9ffc40000(0000) knlGS:0000000000000000',
+  'CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033',
+  'CR2: 0000000000000010 CR3: 000000003a60a002 CR4: 00000000003706e0',
+  'Call Trace:',
+  ' <IRQ>',
+  ' ? __die+0x23/0x70',
+  ' foo_irq+0x41/0x60 [foo]',
+  ' __handle_irq_event_percpu+0x4a/0x180',
+  ' </IRQ>',
+  ' <TASK>',
+  ' foo_work_fn+0x77/0x120 [foo]',
+  ' process_one_work+0x1c7/0x380',
+  ' worker_thread+0x4d/0x380',
+  ' kthread+0xd7/0x100',
+  ' ret_from_fork+0x2c/0x50',
+  ' </TASK>',
+  'Modules linked in: foo(OE) nfsv3 nfs lockd grace sunrpc [last unloaded: bar]',
+  '---[ end trace 0000000000000000 ]---',
+];
+
+const ARM64 = [
+  'Unable to handle kernel NULL pointer dereference at virtual address 0000000000000008',
+  'Mem abort info:',
+  '  ESR = 0x0000000096000006',
+  'Internal error: Oops: 0000000096000006 [#1] PREEMPT SMP',
+  'Modules linked in: nfs lockd',
+  'CPU: 1 PID: 77 Comm: sh Not tainted 6.6.0 #2',
+  'Hardware name: linux,dummy-virt (DT)',
+  'pstate: 60400005 (nZCv daif +PAN -UAO -TCO -DIT -SSBS BTYPE=--)',
+  'pc : nfs_unlock_request+0x18/0x40 [nfs]',
+  'lr : nfs_end_page_writeback+0x30/0x90 [nfs]',
+  'sp : ffff80008279bb50',
+  'x29: ffff80008279bb50 x28: ffff0000c1234000 x27: 0000000000000000',
+  'x2 : 0000000000000000 x1 : 0000000000000001 x0 : 0000000000000000',
+  'Call trace:',
+  ' nfs_unlock_request+0x18/0x40 [nfs]',
+  ' nfs_end_page_writeback+0x30/0x90 [nfs]',
+  ' el0_svc+0x38/0x110',
+  'Code: f9400001 b4000061 d503233f (f9400400)',
+];
+
+const withTime = (lines: string[], t0 = 100) =>
+  lines.map((l, i) => `[${(t0 + i / 1000).toFixed(6).padStart(12)}] ${l}`);
+
+describe('x86_64 report fields', () => {
+  const [r] = parseLog(withTime(X86).join('\n'));
+
+  it('has the title, kind and faulting frame', () => {
+    expect(r!.title).toBe('BUG: unable to handle kernel NULL pointer dereference in foo_handle');
+    expect(r!.kind).toBe('null-deref');
+    expect(r!.ipFrame).toMatchObject({ func: 'foo_handle.isra.0', offset: 0x1c, size: 0x90, module: 'foo' });
+  });
+
+  it('parses registers by name', () => {
+    expect(r!.registers).toMatchObject({
+      RIP: '0010:foo_handle.isra.0+0x1c/0x90',
+      RSP: '0018:ffffb2f160b239a0',
+      EFLAGS: '00010286',
+      RBX: '0000000000000000',
+      RDI: 'ffff9bf9ffc56850',
+      R13: 'ffff9bf9f048da00',
+      CR2: '0000000000000010',
+      CS: '0010',
+    });
+  });
+
+  it('parses Code: with the faulting byte', () => {
+    expect(r!.code?.bytes[r!.code.faultIndex!]).toBe('48');
+    expect(r!.code?.faultIndex).toBe(10);
+  });
+
+  it('parses frames with their stack context and reliability', () => {
+    const f = r!.frames;
+    expect(f.map((x) => x.func)).toEqual([
+      '__die',
+      'foo_irq',
+      '__handle_irq_event_percpu',
+      'foo_work_fn',
+      'process_one_work',
+      'worker_thread',
+      'kthread',
+      'ret_from_fork',
+    ]);
+    expect(f[0]).toMatchObject({ reliable: false, context: 'irq' });
+    expect(f[1]).toMatchObject({ reliable: true, context: 'irq', module: 'foo', offset: 0x41, size: 0x60 });
+    expect(f[3]).toMatchObject({ context: 'task', module: 'foo' });
+  });
+
+  it('parses modules, taint, release, build, hardware, CPU, PID and comm', () => {
+    expect(r!.modules).toEqual(['foo', 'nfsv3', 'nfs', 'lockd', 'grace', 'sunrpc']);
+    expect(r!.taint).toBe('GWOE');
+    expect(r!.kernelRelease).toBe('6.1.0-18-amd64');
+    expect(r!.kernelBuild).toBe('#1 Debian 6.1.76-1');
+    expect(r!.hardware).toBe('QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014');
+    expect([r!.cpu, r!.pid, r!.comm]).toEqual([3, 4242, 'kworker/3:1']);
+    expect(r!.startLine).toBe(1);
+    expect(r!.endLine).toBe(X86.length);
+  });
+});
+
+describe('arm64 report fields', () => {
+  const [r] = parseLog(withTime(ARM64).join('\n'));
+  it('names the pc function and parses arm64 registers, code and frames', () => {
+    expect(r!.title).toBe('BUG: unable to handle kernel NULL pointer dereference in nfs_unlock_request');
+    expect(r!.registers).toMatchObject({
+      pc: 'nfs_unlock_request+0x18/0x40',
+      lr: 'nfs_end_page_writeback+0x30/0x90',
+      sp: 'ffff80008279bb50',
+      x29: 'ffff80008279bb50',
+      x0: '0000000000000000',
+      pstate: '60400005',
+    });
+    expect(r!.code).toMatchObject({ bytes: ['f9400001', 'b4000061', 'd503233f', 'f9400400'], faultIndex: 3 });
+    expect(r!.frames.map((f) => f.func)).toEqual(['nfs_unlock_request', 'nfs_end_page_writeback', 'el0_svc']);
+    expect(r!.modules).toEqual(['nfs', 'lockd']);
+    expect(r!.taint).toBeNull();
+    expect(r!.kernelRelease).toBe('6.6.0');
+  });
+});
+
+describe('line prefixes', () => {
+  const variants: Record<string, string[]> = {
+    none: X86,
+    timestamp: withTime(X86),
+    'timestamp+caller': X86.map((l, i) => `[  ${(100 + i / 1000).toFixed(6)}][ T4242] ${l}`),
+    'cpu caller': X86.map((l) => `[C3] ${l}`),
+    loglevel: X86.map((l, i) => `<4>[  ${(100 + i / 1000).toFixed(6)}] ${l}`),
+    syslog: X86.map((l) => `Nov 25 18:20:15 host1 kernel: ${l}`),
+    'syslog+timestamp': withTime(X86).map((l) => `Nov  5 08:01:02 host1 kernel: ${l}`),
+    'journalctl iso': X86.map((l) => `2026-11-25T18:20:15.123456+00:00 host1 kernel: ${l}`),
+  };
+  for (const [name, lines] of Object.entries(variants)) {
+    it(`parses the same report with ${name} prefixes`, () => {
+      const reps = parseLog(['some earlier message', ...lines].join('\n'));
+      expect(reps).toHaveLength(1);
+      expect(reps[0]!.title).toBe('BUG: unable to handle kernel NULL pointer dereference in foo_handle');
+      expect(reps[0]!.frames.map((f) => f.func)).toContain('foo_work_fn');
+      expect(reps[0]!.modules).toHaveLength(6);
+      expect(reps[0]!.startLine).toBe(2);
+    });
+  }
+
+  it('keeps only the crashing task when another CPU interleaves its lines (printk caller ids)', () => {
+    const mine = X86.map((l, i) => `[  ${(100 + i / 1000).toFixed(6)}][ T4242] ${l}`);
+    const other = X86.map(
+      (_, i) => `[  ${(100 + i / 1000).toFixed(6)}][ T9999]  other_task_fn+0x${(i + 1).toString(16)}/0x100`,
+    );
+    const mixed = mine.flatMap((l, i) => [l, other[i]!]);
+    const [r] = parseLog(mixed.join('\n'));
+    expect(r!.context).toBe('T4242');
+    expect(r!.frames.map((f) => f.func)).not.toContain('other_task_fn');
+    expect(r!.title).toBe('BUG: unable to handle kernel NULL pointer dereference in foo_handle');
+  });
+
+  it('ignores other programs in a syslog', () => {
+    const lines = X86.map((l) => `Nov 25 18:20:15 host1 kernel: ${l}`);
+    lines.splice(3, 0, 'Nov 25 18:20:15 host1 sshd[77]: WARNING: something user-space');
+    const reps = parseLog(lines.join('\n'));
+    expect(reps).toHaveLength(1);
+  });
+});
+
+describe('several reports', () => {
+  it('finds each report of a long log in order with its line range', () => {
+    const log = [
+      ...withTime(['boot ok', 'NFS: Invalid unlock attempted'], 1),
+      ...withTime(X86, 10),
+      ...withTime(
+        Array.from({ length: 300 }, (_, i) => `eth0: link event ${i}`),
+        20,
+      ),
+      ...withTime(ARM64, 30),
+    ];
+    const reps = parseLog(log.join('\n'));
+    expect(reps.map((r) => r.kind)).toEqual(['null-deref', 'null-deref']);
+    expect(reps[0]!.startLine).toBe(3);
+    expect(reps[0]!.messages).toEqual(['boot ok', 'NFS: Invalid unlock attempted']);
+    expect(reps[1]!.startLine).toBe(3 + X86.length + 300);
+    expect(reps[0]!.endLine).toBeLessThan(reps[1]!.startLine);
+  });
+});
