@@ -92,12 +92,7 @@ export function openIndex(path: string, opts: OpenOptions = {}): Database.Databa
       const v = db.prepare("SELECT value FROM meta WHERE key='schema'").pluck().get() as string | undefined;
       if (v !== undefined && v !== String(SCHEMA_VERSION)) {
         // Built by another version of ktriage: the index is derived data, rebuild it from scratch.
-        const tables = db
-          .prepare("SELECT name FROM sqlite_master WHERE type='table'")
-          .pluck()
-          .all() as string[];
-        for (const t of tables) db.exec(`DROP TABLE IF EXISTS "${t}"`);
-        db.exec(TABLES);
+        resetIndex(db);
       }
       db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
     }
@@ -111,6 +106,14 @@ export function openIndex(path: string, opts: OpenOptions = {}): Database.Databa
     );
   }
   return db;
+}
+
+/** Drops every table and recreates the empty schema (the next `index` run re-parses everything). */
+export function resetIndex(db: Database.Database): void {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table'").pluck().all() as string[];
+  for (const t of tables) db.exec(`DROP TABLE IF EXISTS "${t}"`);
+  db.exec(TABLES);
+  db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
 }
 
 export function createIndexes(db: Database.Database): void {

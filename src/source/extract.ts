@@ -88,6 +88,9 @@ export interface FileFacts {
   errorLines: number[];
 }
 
+/** Bumped whenever extraction changes what it records: indexes built by another version are re-parsed. */
+export const EXTRACTOR_VERSION = 3;
+
 export const QUERY = `
 (function_definition declarator: [
   (function_declarator declarator: (identifier) @fn.name)

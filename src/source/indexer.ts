@@ -6,8 +6,8 @@ import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createIndexes, hasIndexes, IndexError, IndexWriter, openIndex } from './db.ts';
-import type { FileFacts } from './extract.ts';
+import { createIndexes, hasIndexes, IndexError, IndexWriter, openIndex, resetIndex } from './db.ts';
+import { EXTRACTOR_VERSION, type FileFacts } from './extract.ts';
 
 export interface WorkItem {
   id: number;
@@ -190,6 +190,14 @@ export async function indexTree(opts: IndexOptions): Promise<IndexStats> {
     parseMs: 0,
   };
   try {
+    const prevExtractor = db.prepare("SELECT value FROM meta WHERE key='extractor'").pluck().get() as
+      | string
+      | undefined;
+    const hasFiles = db.prepare('SELECT 1 FROM files LIMIT 1').get() !== undefined;
+    if (hasFiles && prevExtractor !== String(EXTRACTOR_VERSION)) resetIndex(db);
+    db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('extractor', ?)").run(
+      String(EXTRACTOR_VERSION),
+    );
     const prevRoot = db.prepare("SELECT value FROM meta WHERE key='root'").pluck().get() as
       | string
       | undefined;

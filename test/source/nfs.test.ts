@@ -78,6 +78,15 @@ describe.skipIf(!HAVE && !REQUIRE)('source index on linux-source-6.1 fs/nfs', ()
     expect(r.helpers.find((h) => h.helper === 'nfs_lock_request')?.callers.length).toBeGreaterThan(0);
   });
 
+  it('writers through a pointer local: NFS_INO_INVALIDATING in nfs_inode.flags via `unsigned long *bitlock = &nfsi->flags`', () => {
+    const r = ix.writers('nfs_inode', 'flags', { bit: 'NFS_INO_INVALIDATING' });
+    expect(r.writers.map((w) => [w.func, w.op, w.via])).toEqual([
+      ['nfs_clear_invalid_mapping', 'set', 'set_bit'],
+      ['nfs_clear_invalid_mapping', 'clear', 'clear_bit_unlock'],
+    ]);
+    expect(r.assignments.map((w) => w.func)).toEqual(['nfs_alloc_inode']);
+  });
+
   it('src callers nfs_redirty_request --depth 3 goes through .error_cleanup = nfs_async_write_error', () => {
     const r = ix.callers('nfs_redirty_request', 3);
     const viaError = r.callers.find((e) => e.caller === 'nfs_async_write_error')!;
