@@ -73,7 +73,7 @@ export function renderBucket(v: BucketView): string {
   const memberRows = v.members.map(
     (c) => html`<tr${rep && c.id === rep.id ? html` class="rep"` : ''}>
 <td class="num"><a href="/crashes/${c.id}">#${c.id}</a></td>
-<td>${c.title}${c.title !== b.title ? html` <span class="tag">other title</span>` : ''}</td>
+<td>${c.title === b.title ? html`<span class="muted">as the bucket</span>` : html`${c.title} <span class="tag">other title</span>`}</td>
 <td>${c.host}</td>
 <td>${c.kernel}</td>
 <td class="nowrap">${fmtTime(c.occurredAt)}</td>
