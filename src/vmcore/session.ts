@@ -292,10 +292,15 @@ export class CrashSession {
     if (opts.moduleDebugDir) {
       // Modules without a debug object in DIR are reported and skipped by crash; the session stays
       // usable (their symbols come from kallsyms), so these are warnings, not a failure.
-      const r = await s.run(`mod -S ${quoteArg(opts.moduleDebugDir)}`, {
-        timeoutMs: opts.startupTimeoutMs ?? 300_000,
-      });
-      s.moduleWarnings = r.errors;
+      try {
+        const r = await s.run(`mod -S ${quoteArg(opts.moduleDebugDir)}`, {
+          timeoutMs: opts.startupTimeoutMs ?? 300_000,
+        });
+        s.moduleWarnings = r.errors;
+      } catch (e) {
+        s.kill();
+        throw e;
+      }
     }
     return s;
   }
