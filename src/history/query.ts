@@ -3,6 +3,7 @@
 // posted after it) that touches the crash's functions or files, or whose Fixes: target did; each
 // signal adds to the score with a reason a kernel engineer can check.
 import { existsSync, statSync } from 'node:fs';
+import type { Statement } from 'better-sqlite3';
 import { type Db, getMeta, IndexError, openIndex } from './db.ts';
 import { gitDirOf, revParse } from './git.ts';
 import { defaultIndexFile, loadGraph } from './indexer.ts';
@@ -184,8 +185,28 @@ export class HistoryIndex {
     return set;
   }
 
+  private stmts = new Map<string, Statement<unknown[]>>();
+  /** A prepared statement, prepared once per index. */
+  stmt(sql: string): Statement<unknown[]> {
+    let st = this.stmts.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.stmts.set(sql, st);
+    }
+    return st;
+  }
+
+  private descCache = new Map<string, Set<number>>();
   /** Row ids of commits that contain sha (its descendants, inclusive). */
   descendantsOf(sha: string): Set<number> {
+    const hit = this.descCache.get(sha);
+    if (hit) return hit;
+    const set = this.computeDescendants(sha);
+    this.descCache.set(sha, set);
+    return set;
+  }
+
+  private computeDescendants(sha: string): Set<number> {
     const g = this.loadGraph();
     if (!this.childrenMap) {
       this.childrenMap = new Map();
@@ -502,8 +523,8 @@ function gitCandidates(
     // Backports: in this index and in any other git index (a stable tree indexed separately).
     const backports: Backport[] = [];
     for (const other of all) {
-      const rows = other.db
-        .prepare(
+      const rows = other
+        .stmt(
           `SELECT c.id, c.sha, c.subject, c.first_tag FROM backports b JOIN commits c ON c.id = b.commit_id
            WHERE b.upstream = ? UNION SELECT c.id, c.sha, c.subject, c.first_tag FROM backports b
            JOIN commits c ON c.id = b.commit_id WHERE b.ref = ?`,
