@@ -100,6 +100,8 @@ function parseWord(address: string, tok: string): StackWord {
 /** Parses the register pairs of one register-dump line into regs; returns false if none. */
 export function parseRegisterLine(line: string, regs: Record<string, string>): boolean {
   let found = false;
+  // Register dump lines are short; a long line is not one (and would make the scan quadratic).
+  if (line.length > 512) return false;
   for (const m of line.matchAll(REG_PAIR_RE)) {
     regs[m[1]!] = canonHex(m[2]!);
     found = true;

@@ -219,10 +219,13 @@ export function parseInstructionText(
 > {
   let t = body.trim();
   let annotation: string | null = null;
-  const ann = /\s*\[([A-Z][A-Z _]+)\]\s*$/.exec(t);
-  if (ann) {
-    annotation = ann[1]!;
-    t = t.slice(0, ann.index).trim();
+  if (t.endsWith(']')) {
+    const open = t.lastIndexOf('[');
+    const inner = t.slice(open + 1, -1);
+    if (open >= 0 && /^[A-Z][A-Z _]+$/.test(inner)) {
+      annotation = inner;
+      t = t.slice(0, open).trim();
+    }
   }
   // gdb comments (`# 0xffffffff... <sym>`) carry the resolved address of rip-relative operands.
   const hash = t.indexOf(' # ');

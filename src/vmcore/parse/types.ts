@@ -25,22 +25,42 @@ export interface StructLayout {
 
 /** Splits a C member declaration into name and type (`struct page *wb_page` -> wb_page / struct page *). */
 export function splitDecl(decl: string): { name: string; type: string; bits: number | null } {
-  let d = decl.trim().replace(/;$/, '').trim();
+  // Hand-written scanning from the end (no backtracking regexes on user-supplied lines).
+  let d = decl.trim();
+  if (d.endsWith(';')) d = d.slice(0, -1).trimEnd();
   let bits: number | null = null;
-  const bf = /^(.*\S)\s*:\s*(\d+)$/.exec(d);
-  if (bf) {
-    d = bf[1]!;
-    bits = Number(bf[2]);
+  const colon = d.lastIndexOf(':');
+  if (colon > 0 && /^\s*\d+$/.test(d.slice(colon + 1))) {
+    bits = Number(d.slice(colon + 1));
+    d = d.slice(0, colon).trimEnd();
   }
   // Function pointer: `void (*fn)(struct x *)`.
-  const fp = /\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(/.exec(d);
-  if (fp) return { name: fp[1]!, type: d.replace(fp[1]!, '').replace(/\s+/g, ' '), bits };
-  // Arrays: `char name[16][2]`.
-  const arr = /^(.*?)([A-Za-z_]\w*)\s*((?:\[[^\]]*\])+)$/.exec(d);
-  if (arr) return { name: arr[2]!, type: `${arr[1]!.trim()} ${arr[3]}`.trim(), bits };
-  const m = /^(.*?)([A-Za-z_]\w*)$/.exec(d);
-  if (m) return { name: m[2]!, type: m[1]!.trim(), bits };
-  return { name: d, type: '', bits };
+  const star = d.indexOf('(*');
+  if (star >= 0) {
+    const close = d.indexOf(')', star);
+    if (close > star) {
+      const name = d.slice(star + 2, close).trim();
+      if (isIdent(name))
+        return { name, type: (d.slice(0, star + 2) + d.slice(close)).replace(/\s+/g, ' '), bits };
+    }
+  }
+  // Trailing array dimensions: `char name[16][2]`.
+  let dims = '';
+  while (d.endsWith(']')) {
+    const open = d.lastIndexOf('[');
+    if (open < 0) break;
+    dims = d.slice(open) + dims;
+    d = d.slice(0, open).trimEnd();
+  }
+  let i = d.length;
+  while (i > 0 && /[A-Za-z0-9_]/.test(d[i - 1]!)) i--;
+  const name = d.slice(i);
+  if (!isIdent(name)) return { name: d, type: '', bits };
+  return { name, type: `${d.slice(0, i).trim()}${dims ? ` ${dims}` : ''}`.trim(), bits };
+}
+
+function isIdent(s: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
 }
 
 const OFF_RE = /^\[(0x[0-9a-f]+|\d+|[0-9a-f]{9,16})\]\s+(.*)$/;
@@ -125,15 +145,20 @@ export type TypeInfo =
 
 /** Parses a function prototype line: `void nfs_unlock_request(struct nfs_page *);`. */
 export function parsePrototype(text: string): FunctionType | null {
-  const t = text
-    .trim()
-    .replace(/^type = /, '')
-    .replace(/;$/, '');
-  const m = /^(.*?)\b([A-Za-z_]\w*)\s*\((.*)\)$/.exec(t);
-  if (!m) return null;
+  let t = text.trim();
+  if (t.startsWith('type = ')) t = t.slice(7);
+  if (t.endsWith(';')) t = t.slice(0, -1).trimEnd();
+  const open = t.indexOf('(');
+  const close = t.lastIndexOf(')');
+  if (open <= 0 || close < open || close !== t.length - 1) return null;
+  const head = t.slice(0, open).trimEnd();
+  let i = head.length;
+  while (i > 0 && /[A-Za-z0-9_]/.test(head[i - 1]!)) i--;
+  const name = head.slice(i);
+  if (!isIdent(name)) return null;
   const params: { type: string; name: string | null }[] = [];
   let variadic = false;
-  const inner = m[3]!.trim();
+  const inner = t.slice(open + 1, close).trim();
   if (inner !== '' && inner !== 'void') {
     for (const p of inner.split(',')) {
       const s = p.trim();
@@ -143,35 +168,66 @@ export function parsePrototype(text: string): FunctionType | null {
       }
       const d = splitDecl(s);
       // `struct nfs_page *` has no name; `struct nfs_page *req` has one.
-      if (
-        /^(struct|union|enum)$/.test(d.type) ||
+      const lastWord = s.split(/\s+/).pop() ?? '';
+      const typeOnly =
         d.type === '' ||
-        /\b(int|long|char|short|void|unsigned|signed|bool|_Bool|u\d+|s\d+|size_t)$/.test(s)
-      ) {
-        params.push({ type: s, name: null });
-      } else params.push({ type: d.type, name: d.name });
+        /^(struct|union|enum)$/.test(d.type) ||
+        s.endsWith('*') ||
+        BUILTIN.has(lastWord) ||
+        /^[us]\d+$/.test(lastWord);
+      if (typeOnly) params.push({ type: s, name: null });
+      else params.push({ type: d.type, name: d.name });
     }
   }
-  return { name: m[2]!, returnType: m[1]!.trim(), params, variadic };
+  return { name, returnType: head.slice(0, i).trim(), params, variadic };
 }
+
+const BUILTIN = new Set([
+  'int',
+  'long',
+  'char',
+  'short',
+  'void',
+  'unsigned',
+  'signed',
+  'bool',
+  '_Bool',
+  'size_t',
+  'ssize_t',
+  'loff_t',
+  'pgoff_t',
+  'gfp_t',
+  'umode_t',
+  'dev_t',
+  'pid_t',
+]);
 
 /** Parses `ptype enum E` / `whatis enum E`: `type = enum pageflags {PG_locked, PG_waiters = 7, ...}`. */
 export function parseEnum(text: string): EnumType | null {
-  const flat = text.replace(/\s+/g, ' ');
-  const m = /enum\s+([A-Za-z_]\w*)?\s*\{([^}]*)\}/.exec(flat);
-  if (!m) return null;
+  const at = text.indexOf('enum');
+  if (at < 0) return null;
+  const open = text.indexOf('{', at);
+  const close = text.indexOf('}', open);
+  if (open < 0 || close < 0) return null;
+  const nameText = text.slice(at + 4, open).trim();
   const values: { name: string; value: number }[] = [];
   let next = 0;
-  for (const part of m[2]!.split(',')) {
+  for (const part of text.slice(open + 1, close).split(',')) {
     const p = part.trim();
     if (!p) continue;
-    const kv = /^([A-Za-z_]\w*)(?:\s*=\s*(-?(?:0x[0-9a-f]+|\d+)))?$/i.exec(p);
-    if (!kv) continue;
-    const v = kv[2] !== undefined ? Number(kv[2]) : next;
-    values.push({ name: kv[1]!, value: v });
+    const eq = p.indexOf('=');
+    const name = (eq >= 0 ? p.slice(0, eq) : p).trim();
+    if (!isIdent(name)) continue;
+    let v = next;
+    if (eq >= 0) {
+      const e = p.slice(eq + 1).trim();
+      if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(e)) continue;
+      v = Number(e);
+    }
+    values.push({ name, value: v });
     next = v + 1;
   }
-  return { name: m[1] ?? null, values };
+  return { name: isIdent(nameText) ? nameText : null, values };
 }
 
 /** Parses `whatis X` / `ptype X` output into a function prototype, enum, struct layout or plain type. */
