@@ -53,7 +53,13 @@ ${
 <iframe class="analysis" title="Analysis report: ${a.title}" sandbox="" referrerpolicy="no-referrer" srcdoc="${a.html}"></iframe>`
     : ''
 }
-${a.markdown ? html`<h2>${a.html ? 'Text' : 'Report'}</h2><pre class="md" tabindex="0">${a.markdown}</pre>` : ''}
+${
+  a.markdown
+    ? a.html
+      ? html`<details><summary>The same report as text (Markdown)</summary><pre class="md" tabindex="0">${a.markdown}</pre></details>`
+      : html`<h2>Report</h2><pre class="md" tabindex="0">${a.markdown}</pre>`
+    : ''
+}
 ${
   a.json !== null && a.json !== undefined
     ? html`<details${a.html || a.markdown ? '' : html` open`}><summary>Structured data (JSON)</summary><pre class="json" tabindex="0">${JSON.stringify(a.json, null, 2)}</pre></details>`
