@@ -75,3 +75,25 @@ export function requireLive(): void {
 export function big(hex: string): bigint {
   return BigInt(hex.startsWith('0x') ? hex : `0x${hex}`);
 }
+
+export interface RecordedFixtureSession {
+  scenario: string;
+  format: string;
+  /** Path of the RecordedSession JSON (load with loadRecordedSession from src/vmcore/recorder.ts). */
+  session: string;
+  /** Path of the same session as a `crash>` transcript. */
+  transcript: string;
+  truth: string;
+}
+
+/** The crash sessions the factory recorded on the fixture dumps (sessions/index.json). */
+export function recordedSessions(root = fixturesRoot()): RecordedFixtureSession[] {
+  const dir = path.join(root, 'sessions');
+  const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as RecordedFixtureSession[];
+  return index.map((e) => ({
+    ...e,
+    session: path.join(dir, e.session),
+    transcript: path.join(dir, e.transcript),
+    truth: path.join(dir, e.truth),
+  }));
+}
