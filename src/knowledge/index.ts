@@ -3,7 +3,9 @@ import { inodeStateFlags } from './fs.ts';
 import { pageFlags } from './mm.ts';
 import {
   type Invariant,
+  type KnownLayout,
   NFS_PAGE_INVARIANTS,
+  NFS_PAGE_LAYOUTS,
   NFS_PROTOTYPES,
   nfsOpenContextFlags,
   nfsPageFlags,
@@ -54,4 +56,11 @@ export function prototypeFor(fn: string, v: KernelVersion | null): Prototype | n
 export function invariantsFor(type: string, v: KernelVersion | null): Invariant[] {
   const t = type.replace(/^(struct|union)\s+/, '');
   return NFS_PAGE_INVARIANTS.filter((i) => i.type === t && (v === null || inRange(v, i.range)));
+}
+
+/** A struct's member layout from the knowledge pack for a version (used when the dump's `struct -o` is not available). */
+export function knownLayout(type: string, v: KernelVersion | null): KnownLayout | null {
+  const t = type.replace(/^(struct|union)\s+/, '');
+  if (!v) return null;
+  return NFS_PAGE_LAYOUTS.find((l) => l.type === t && inRange(v, l.range)) ?? null;
 }

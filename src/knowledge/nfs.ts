@@ -343,3 +343,58 @@ export const NFS_WRITE_PATH_FACTS: { text: string; range: VersionRange; provenan
     provenance: { readIn: ['v4.19.1'], files: ['fs/nfs/write.c', 'fs/nfs/direct.c'] },
   },
 ];
+
+/** A struct's member offsets as the knowledge pack knows them (upstream layout; distribution builds may differ). */
+export interface KnownLayout {
+  type: string;
+  range: VersionRange;
+  size: number;
+  members: { offset: number; name: string; type: string; size: number }[];
+  provenance: Provenance;
+}
+
+/** struct nfs_page member offsets on x86_64 (include/linux/nfs_page.h), upstream v4.19.1 and Debian 6.1. */
+export const NFS_PAGE_LAYOUTS: KnownLayout[] = [
+  {
+    type: 'nfs_page',
+    range: { from: '4.19', until: '4.20' },
+    size: 96,
+    members: [
+      { offset: 0, name: 'wb_list', type: 'struct list_head', size: 16 },
+      { offset: 16, name: 'wb_page', type: 'struct page *', size: 8 },
+      { offset: 24, name: 'wb_context', type: 'struct nfs_open_context *', size: 8 },
+      { offset: 32, name: 'wb_lock_context', type: 'struct nfs_lock_context *', size: 8 },
+      { offset: 40, name: 'wb_index', type: 'pgoff_t', size: 8 },
+      { offset: 48, name: 'wb_offset', type: 'unsigned int', size: 4 },
+      { offset: 52, name: 'wb_pgbase', type: 'unsigned int', size: 4 },
+      { offset: 56, name: 'wb_bytes', type: 'unsigned int', size: 4 },
+      { offset: 60, name: 'wb_kref', type: 'struct kref', size: 4 },
+      { offset: 64, name: 'wb_flags', type: 'unsigned long', size: 8 },
+      { offset: 72, name: 'wb_verf', type: 'struct nfs_write_verifier', size: 8 },
+      { offset: 80, name: 'wb_this_page', type: 'struct nfs_page *', size: 8 },
+      { offset: 88, name: 'wb_head', type: 'struct nfs_page *', size: 8 },
+    ],
+    provenance: { readIn: ['v4.19.1'], files: ['include/linux/nfs_page.h'] },
+  },
+  {
+    type: 'nfs_page',
+    range: { from: '6.1', until: '6.2' },
+    size: 96,
+    members: [
+      { offset: 0, name: 'wb_list', type: 'struct list_head', size: 16 },
+      { offset: 16, name: 'wb_page', type: 'struct page *', size: 8 },
+      { offset: 24, name: 'wb_lock_context', type: 'struct nfs_lock_context *', size: 8 },
+      { offset: 32, name: 'wb_index', type: 'pgoff_t', size: 8 },
+      { offset: 40, name: 'wb_offset', type: 'unsigned int', size: 4 },
+      { offset: 44, name: 'wb_pgbase', type: 'unsigned int', size: 4 },
+      { offset: 48, name: 'wb_bytes', type: 'unsigned int', size: 4 },
+      { offset: 52, name: 'wb_kref', type: 'struct kref', size: 4 },
+      { offset: 56, name: 'wb_flags', type: 'unsigned long', size: 8 },
+      { offset: 64, name: 'wb_verf', type: 'struct nfs_write_verifier', size: 8 },
+      { offset: 72, name: 'wb_this_page', type: 'struct nfs_page *', size: 8 },
+      { offset: 80, name: 'wb_head', type: 'struct nfs_page *', size: 8 },
+      { offset: 88, name: 'wb_nio', type: 'unsigned short', size: 2 },
+    ],
+    provenance: { readIn: ['Debian linux-source-6.1 (6.1.176)'], files: ['include/linux/nfs_page.h'] },
+  },
+];
