@@ -472,6 +472,9 @@ function gitCandidates(
         if (cf) {
           // A tree-wide change touches everything; it says little about these functions.
           s += (funcCount.get(tagged) ?? 0) > 30 ? 1 : 3;
+          // The more of the crash's functions the fixed commit changed, the likelier it is the cause.
+          const k = new Set(cf).size;
+          s += Math.min(2, 0.5 * (k - 1));
           detail += `; it changed ${[...new Set(cf)].map((x) => `${x}()`).join(', ')}`;
         } else if (cfl) {
           s += 1.5;
