@@ -32,6 +32,7 @@ export function formatCallers(r: CallersResult): string {
     }
   };
   walk(r.callers, '  ');
+  if (r.truncated) lines.push('  (output truncated: too many callers; lower --depth or use --to-entry)');
   return lines.join('\n');
 }
 

@@ -51,6 +51,8 @@ export interface CallersResult {
   definitions: Definition[];
   entry: EntryPoint[];
   callers: CallerEdge[];
+  /** The edge budget ran out: deeper levels are incomplete. */
+  truncated?: boolean;
 }
 
 export interface EntryPath {
@@ -494,33 +496,52 @@ export class SourceIndex {
   }
 
   /** Callers of `func` to `depth` levels (1 = immediate callers). */
-  callers(func: string, depth = 1): CallersResult {
+  callers(func: string, depth = 1, opts: { maxEdges?: number } = {}): CallersResult {
     const definitions = this.functionDefs(func);
     if (definitions.length === 0 && this.sym(func) === null) {
       throw new IndexError(`function ${func}: not in the index`);
     }
+    // A budget on edges keeps `callers kfree --depth 3` from expanding the whole kernel.
+    let budget = opts.maxEdges ?? 20000;
+    let truncated = false;
+    const entryCache = new Map<string, EntryPoint[]>();
+    const entryOf = (fn: string): EntryPoint[] => {
+      let e = entryCache.get(fn);
+      if (!e) {
+        e = this.entryPoints(fn);
+        entryCache.set(fn, e);
+      }
+      return e;
+    };
     const expand = (fn: string, d: number, onPath: Set<string>): CallerEdge[] => {
-      const edges = this.callerEdges(fn);
+      let edges = this.callerEdges(fn);
+      if (edges.length > budget) {
+        edges = edges.slice(0, Math.max(0, budget));
+        truncated = true;
+      }
+      budget -= edges.length;
       for (const e of edges) {
-        const entry = this.entryPoints(e.caller);
+        const entry = entryOf(e.caller);
         if (entry.length > 0) e.entry = entry;
         if (onPath.has(e.caller)) {
           e.recursive = true;
           continue;
         }
-        if (d > 1) {
+        if (d > 1 && budget > 0) {
           onPath.add(e.caller);
           e.callers = expand(e.caller, d - 1, onPath);
           onPath.delete(e.caller);
-        }
+        } else if (d > 1) truncated = true;
       }
       return edges;
     };
+    const callers = expand(func, Math.max(1, depth), new Set([func]));
     return {
       func,
       definitions,
       entry: this.entryPoints(func),
-      callers: expand(func, Math.max(1, depth), new Set([func])),
+      callers,
+      ...(truncated ? { truncated: true } : {}),
     };
   }
 

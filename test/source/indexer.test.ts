@@ -183,3 +183,29 @@ describe('field-name joins when a struct type is unresolved', () => {
     }
   });
 });
+
+describe('callers edge budget', () => {
+  it('truncates and says so instead of expanding without bound', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktriage-src-budget-'));
+    try {
+      const callers = Array.from({ length: 6 }, (_, i) => `void g${i}(void) { f(); }`).join('\n');
+      writeFileSync(join(dir, 'a.c'), `void f(void) { }\n${callers}\nvoid top(void) { g0(); g1(); }\n`);
+      const db = join(dir, 'i.db');
+      await indexTree({ tree: dir, index: db, jobs: 0 });
+      const ix = openSourceIndex(db);
+      try {
+        const full = ix.callers('f', 2);
+        expect(full.truncated).toBeUndefined();
+        expect(full.callers.map((e) => e.caller)).toEqual(['g0', 'g1', 'g2', 'g3', 'g4', 'g5']);
+        expect(full.callers[0]!.callers?.map((e) => e.caller)).toEqual(['top']);
+        const cut = ix.callers('f', 2, { maxEdges: 3 });
+        expect(cut.truncated).toBe(true);
+        expect(cut.callers.length).toBe(3);
+      } finally {
+        ix.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
