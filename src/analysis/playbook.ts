@@ -593,7 +593,12 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     }
     const a = await src.ask(Q.search(sv.value));
     if (!a) continue;
-    const { hits } = parseSearch(a.output);
+    const parsed = parseSearch(a.output);
+    // Thousands of hits (a common value) say little each: classify the first ones and say so.
+    const hits = parsed.hits.slice(0, 2000);
+    if (parsed.hits.length > hits.length) {
+      warnings.push(`search ${sv.value}: ${parsed.hits.length} hits, classified the first ${hits.length}`);
+    }
     const pageObj = objects.find((o) => bare(o.type) === 'page' && o.address === sv.value);
     const pageVal = pageObj ? values.get(`page@${pageObj.address}`) : null;
     const isPageCache = pageVal

@@ -119,8 +119,35 @@ export function classifyHits(inp: ClassifyInput): SearchHitReport[] {
       groups.set(b, [...(groups.get(b) ?? []), h]);
     }
   }
+  // The kernel image mapping (__START_KERNEL_map) covers physical memory that the direct map also
+  // covers: search reports such words twice, at a constant distance. Find that distance from pairs
+  // (bounded: a few hundred hits on each side are plenty).
+  const KIMG_LO = 0xffffffff80000000n;
+  const KIMG_HI = 0xffffffffc0000000n;
+  const inImage = (a: bigint) => a >= KIMG_LO && a < KIMG_HI;
+  const hitSet = new Set(inp.hits.map(hx));
+  const deltas = new Map<bigint, number>();
+  const others = inp.hits.filter((h) => !inImage(h)).slice(0, 400);
+  for (const h of inp.hits.filter(inImage).slice(0, 400)) {
+    for (const o of others) {
+      const d = h - o;
+      if (d % 0x200000n === 0n) deltas.set(d, (deltas.get(d) ?? 0) + 1);
+    }
+  }
+  let delta: bigint | null = null;
+  for (const [d, n] of deltas) if (n >= 2 && (delta === null || n > deltas.get(delta)!)) delta = d;
   const pci = pageCacheIndex(inp.version);
   for (const h of pending) {
+    if (delta !== null && inImage(h) && hitSet.has(hx(h - delta))) {
+      out.push({
+        address: hx(h),
+        class: 'mapping-alias',
+        detail: `the same physical word as hit ${hx(h - delta)}, seen through the kernel image mapping (__START_KERNEL_map; ${hx(delta)} apart like other pairs of hits)`,
+        confidence: 'medium',
+        confirm: [`vtop ${hx(h)}`, `vtop ${hx(h - delta)}`],
+      });
+      continue;
+    }
     const b = stackBase(h, ts);
     const g = groups.get(b);
     if (g && g.length >= 2 && g.includes(h)) {
@@ -159,12 +186,17 @@ export function classifyHits(inp: ClassifyInput): SearchHitReport[] {
       });
       continue;
     }
+    const what = k?.page
+      ? `not in a slab: page ${k.page.page}${k.page.flagNames.length ? ` (${k.page.flagNames.join(',')})` : ''}`
+      : k?.other[0]
+        ? `not in a slab: ${k.other[0]}`
+        : 'not in a known object or stack';
     out.push({
       address: hx(h),
       class: 'elsewhere',
-      detail: 'not in a known object or stack',
+      detail: what,
       confidence: 'low',
-      confirm: [`kmem ${hx(h)}`],
+      confirm: k ? [] : [`kmem ${hx(h)}`],
     });
   }
   const order = new Map(inp.hits.map((h, i) => [hx(h), i]));

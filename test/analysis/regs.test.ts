@@ -105,3 +105,27 @@ describe('command sources', () => {
     expect(src.log.find((l) => l.command === 'search -k ffff9bf9f048da00')!.status).toBe('missing');
   });
 });
+
+describe('search hit classes', async () => {
+  const { classifyHits } = await import('../../src/analysis/search.ts');
+  it('pairs kernel-image-mapping aliases with direct-map hits at a constant distance', () => {
+    const direct = [0xffff898842891f78n, 0xffff898842891fb0n, 0xffff8988411ee978n];
+    const delta = 0xffffffffa9a91f78n - 0xffff898842891f78n;
+    const image = direct.map((d) => d + delta);
+    const out = classifyHits({
+      value: 1n,
+      hits: [...direct, ...image, 0xffffffffa0000008n],
+      regions: [],
+      frames: [],
+      framesElided: false,
+      stackBase: null,
+      valueIsPageCachePage: false,
+      version: null,
+      kmem: () => null,
+    });
+    expect(out.filter((h) => h.class === 'mapping-alias').map((h) => h.address)).toEqual(
+      image.map((x) => x.toString(16)),
+    );
+    expect(out.find((h) => h.address === 'ffffffffa0000008')!.class).toBe('elsewhere');
+  });
+});
