@@ -337,6 +337,15 @@ describe.skipIf(!haveChromium && !requireAll)('dashboard in chromium', () => {
     await page.waitForURL(/\/crashes\/\d+$/);
     await expect(page.locator('h1').textContent()).resolves.toBe(expectedFile.title);
 
+    // A log without any crash is kept, and its page says so.
+    await page.goto(`${base}/upload`);
+    await page.fill('#u-host', 'upload-test-3');
+    await page.fill('#u-log', '[    0.000000] Linux version 6.1.0\n[    1.000000] systemd[1]: started\n');
+    await page.click('form.upload button[type=submit]');
+    await page.waitForURL(/\/logs\/\d+$/);
+    await expect(page.locator('[role=status]').textContent()).resolves.toContain('No crash report was found');
+    await shot('08b-log-without-crash');
+
     // An empty form is refused with a message, not stored.
     const before = (await store.stats()).logs;
     await page.goto(`${base}/upload`);
