@@ -1,5 +1,8 @@
 // Bucketing: which bucket a new crash joins. Pure, in memory; the store feeds it the buckets it
 // knows and persists its decisions. Rules, in order:
+//   0. a crash whose title and normalised frames equal an earlier crash's joins that crash's
+//      bucket (so the same bug from many hosts lands in one bucket whatever the arrival order)
+//                                                                       -> 'title+stack' (1) / 'title'
 //   1. same title and a stack similar enough (>= sameTitleThreshold)  -> 'title+stack'
 //      (when either side has no stack to compare, the same title alone -> 'title')
 //   2. otherwise the most similar bucket of any title (>= crossTitleThreshold, both stacks at least
@@ -7,6 +10,7 @@
 //   3. otherwise a new bucket                                           -> 'new'
 // Ties go to the lowest bucket id, so `rebucket` over the same crashes in the same order always
 // gives the same buckets.
+import { createHash } from 'node:crypto';
 import type { JoinRule } from './types.ts';
 
 export interface BucketRules {
@@ -44,6 +48,8 @@ export class Bucketer {
   private readonly byTitle = new Map<string, KnownBucket[]>();
   private readonly byFrame = new Map<string, number[]>();
   private readonly byId = new Map<number, KnownBucket>();
+  /** signatureKey -> bucket of the first crash with that title and stack. */
+  private readonly exact = new Map<string, number>();
   maxId = 0;
 
   constructor(
@@ -74,8 +80,23 @@ export class Bucketer {
     }
   }
 
-  decide(title: string, signature: string[]): Decision {
+  /** Records that a crash with this key is in bucketId (the first record wins). */
+  remember(key: string, bucketId: number): void {
+    if (!this.exact.has(key)) this.exact.set(key, bucketId);
+  }
+
+  knows(key: string): boolean {
+    return this.exact.has(key);
+  }
+
+  decide(title: string, signature: string[], key?: string): Decision {
     const r = this.rules;
+    const ex = key === undefined ? undefined : this.exact.get(key);
+    if (ex !== undefined && this.byId.has(ex)) {
+      return signature.length
+        ? { bucketId: ex, rule: 'title+stack', similarity: 1 }
+        : { bucketId: ex, rule: 'title', similarity: null };
+    }
     const same = this.byTitle.get(title);
     if (same) {
       let best: KnownBucket | null = null;
@@ -118,4 +139,9 @@ export class Bucketer {
     }
     return { bucketId: null, rule: 'new', similarity: null };
   }
+}
+
+/** The identity of a crash for rule 0: its title and normalised frames. */
+export function signatureKey(title: string, signature: string[]): string {
+  return createHash('sha256').update(title).update('\n').update(signature.join('\n')).digest('hex');
 }

@@ -113,7 +113,13 @@ export interface JobAttemptsTable {
   error: string | null;
 }
 
+export interface SignaturesTable {
+  sig_key: string;
+  bucket_id: number;
+}
+
 export interface Database {
+  signatures: SignaturesTable;
   meta: MetaTable;
   hosts: HostsTable;
   kernels: KernelsTable;

@@ -2,6 +2,7 @@
 // store's write lock (so eight processes opening a fresh database at once migrate it once).
 // Never edit a released migration: append a new one.
 import type { CreateTableBuilder } from 'kysely';
+import { signatureKey } from './bucketing.ts';
 import { type Db, nowIso, type OpenedDb, withWriteLock } from './db.ts';
 import type { Dialect } from './types.ts';
 
@@ -136,6 +137,33 @@ const MIGRATIONS: Migration[] = [
         .insertInto('meta')
         .values([{ key: 'bucket_generation', value: '1' }])
         .execute();
+    },
+  },
+  {
+    version: 2,
+    name: 'signatures: the bucket of the first crash with each title and stack (bucketing rule 0)',
+    async up(db) {
+      await db.schema
+        .createTable('signatures')
+        .addColumn('sig_key', 'text', (c) => c.primaryKey())
+        .addColumn('bucket_id', 'integer', (c) => c.notNull().references('buckets.id'))
+        .execute();
+      const rows = await db
+        .selectFrom('crashes')
+        .select(['title', 'signature', 'bucket_id'])
+        .orderBy('id')
+        .execute();
+      const seen = new Map<string, number>();
+      for (const r of rows) {
+        const k = signatureKey(r.title, JSON.parse(r.signature) as string[]);
+        if (r.bucket_id != null && !seen.has(k)) seen.set(k, Number(r.bucket_id));
+      }
+      const all = [...seen].map(([sig_key, bucket_id]) => ({ sig_key, bucket_id }));
+      for (let i = 0; i < all.length; i += 400)
+        await db
+          .insertInto('signatures')
+          .values(all.slice(i, i + 400))
+          .execute();
     },
   },
 ];

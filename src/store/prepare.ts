@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { parseLog } from '../report/index.ts';
 import type { CrashReport } from '../report/types.ts';
 import { frameSignature } from '../signature/index.ts';
+import { signatureKey } from './bucketing.ts';
 import { toIso } from './db.ts';
 import { decodeLog, extractLog } from './formats.ts';
 import type { IngestInput, LogFormat } from './types.ts';
@@ -16,6 +17,8 @@ export interface PreparedCrash {
   title: string;
   kind: string;
   signature: string[];
+  /** signatureKey(title, signature): bucketing rule 0. */
+  sigKey: string;
   rawText: string;
   rawStartLine: number;
   contentHash: string;
@@ -92,11 +95,13 @@ export function prepareLog(input: IngestInput, receivedAt = new Date().toISOStri
     const build =
       input.kernel?.trim() && input.kernel.trim() !== report.kernelRelease ? '' : (report.kernelBuild ?? '');
     const lineTime = ex.lineTimes?.[report.startLine - 1] ?? null;
+    const signature = frameSignature(report);
     return {
       report,
       title: report.title,
       kind: report.kind,
-      signature: frameSignature(report),
+      signature,
+      sigKey: signatureKey(report.title, signature),
       rawText,
       rawStartLine: report.startLine,
       contentHash: nth === 0 ? base : sha256(`${rawText}\0${nth}`),

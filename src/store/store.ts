@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import type { CrashReport } from '../report/types.ts';
 import { stackSimilarity } from '../signature/index.ts';
-import { Bucketer, DEFAULT_RULES } from './bucketing.ts';
+import { Bucketer, DEFAULT_RULES, signatureKey } from './bucketing.ts';
 import { type Db, nowIso, type OpenedDb, toIso, withWriteLock } from './db.ts';
 import { InputError } from './formats.ts';
 import type { JobBackend } from './jobs-backend.ts';
@@ -219,7 +219,11 @@ export class KyselyStore implements Store {
     // host first so that the (host_id, sha256) unique index serves them.
     const existingLogs = new Map<string, number>();
     const logKey = (l: PreparedLog) => `${hostIds.get(l.host)}:${l.sha256}`;
-    for (const [hid, shas] of groupBy(logs, (l) => hostIds.get(l.host)!, (l) => l.sha256)) {
+    for (const [hid, shas] of groupBy(
+      logs,
+      (l) => hostIds.get(l.host)!,
+      (l) => l.sha256,
+    )) {
       for (const part of chunks([...new Set(shas)])) {
         const rows = await trx
           .selectFrom('logs')
@@ -301,6 +305,20 @@ export class KyselyStore implements Store {
       }
     }
 
+    // Rule 0: crashes already bucketed with the same title and stack, in this or another process.
+    const keys = [...new Set(logs.flatMap((l) => l.crashes.map((c) => c.sigKey)))].filter(
+      (k) => !bucketer.knows(k),
+    );
+    for (const part of chunks(keys)) {
+      const rows = await trx
+        .selectFrom('signatures')
+        .select(['sig_key', 'bucket_id'])
+        .where('sig_key', 'in', part)
+        .execute();
+      for (const r of rows) bucketer.remember(r.sig_key, num(r.bucket_id));
+    }
+    const newKeys: { sig_key: string; bucket_id: number }[] = [];
+
     interface Pending {
       key: string;
       logIndex: number;
@@ -321,7 +339,7 @@ export class KyselyStore implements Store {
         const key = `${hid}:${c.contentHash}`;
         if (existing.has(key) || pendingKeys.has(key)) continue;
         pendingKeys.add(key);
-        const d = bucketer.decide(c.title, c.signature);
+        const d = bucketer.decide(c.title, c.signature, c.sigKey);
         let bucketId = d.bucketId;
         if (bucketId == null) {
           const row = await trx
@@ -342,6 +360,10 @@ export class KyselyStore implements Store {
           bucketId = num(row.id);
           bucketer.add({ id: bucketId, title: c.title, signature: c.signature });
           founders.set(bucketId, key);
+        }
+        if (!bucketer.knows(c.sigKey)) {
+          bucketer.remember(c.sigKey, bucketId);
+          newKeys.push({ sig_key: c.sigKey, bucket_id: bucketId });
         }
         touched.add(bucketId);
         pending.push({
@@ -388,6 +410,13 @@ export class KyselyStore implements Store {
         .updateTable('buckets')
         .set({ representative_crash_id: idByKey.get(key)! })
         .where('id', '=', bucketId)
+        .execute();
+    }
+    for (const part of chunks(newKeys)) {
+      await trx
+        .insertInto('signatures')
+        .values(part)
+        .onConflict((oc) => oc.column('sig_key').doNothing())
         .execute();
     }
     await this.recount(trx, [...touched]);
@@ -969,14 +998,20 @@ export class KyselyStore implements Store {
       // Provisional ids 1..n in founding order; mapped to stored ids below.
       const founder: number[] = [];
       const assign: { crash: number; group: number; rule: JoinRule; similarity: number | null }[] = [];
+      const groupKeys: { key: string; group: number }[] = [];
       for (const c of crashes) {
         const sig = JSON.parse(c.signature) as string[];
-        const d = fresh.decide(c.title, sig);
+        const key = signatureKey(c.title, sig);
+        const d = fresh.decide(c.title, sig, key);
         let g = d.bucketId;
         if (g == null) {
           g = founder.length + 1;
           founder.push(num(c.id));
           fresh.add({ id: g, title: c.title, signature: sig });
+        }
+        if (!fresh.knows(key)) {
+          fresh.remember(key, g);
+          groupKeys.push({ key, group: g });
         }
         assign.push({ crash: num(c.id), group: g, rule: d.rule, similarity: round4(d.similarity) });
       }
@@ -1036,6 +1071,13 @@ export class KyselyStore implements Store {
             .where('id', 'in', part)
             .execute();
         }
+      }
+      await trx.deleteFrom('signatures').execute();
+      for (const part of chunks(groupKeys)) {
+        await trx
+          .insertInto('signatures')
+          .values(part.map((x) => ({ sig_key: x.key, bucket_id: groupBucket.get(x.group)! })))
+          .execute();
       }
       // Buckets left without members go; their analyses stay attached to their crashes.
       const empty = await trx

@@ -2,7 +2,7 @@
 // the signature module's, so each rule and tie-break is pinned down.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Bucketer, DEFAULT_RULES } from '../../src/store/bucketing.ts';
+import { Bucketer, DEFAULT_RULES, signatureKey } from '../../src/store/bucketing.ts';
 
 const jaccard = (a: string[], b: string[]) => {
   const A = new Set(a);
@@ -37,6 +37,19 @@ describe('Bucketer', () => {
     // Too short a stack never joins across titles.
     b.add({ id: 3, title: 'D', signature: ['g1', 'g2'] });
     expect(b.decide('E', ['g1', 'g2']).rule).toBe('new');
+  });
+  it('rule 0: a crash equal in title and stack to an earlier one joins that one bucket, whatever came since', () => {
+    const b = new Bucketer(jaccard);
+    b.add({ id: 1, title: 'T', signature: ['a', 'b', 'c', 'd', 'e'] });
+    const sig = ['a', 'b', 'c', 'd', 'y'];
+    const key = signatureKey('T', sig);
+    expect(b.decide('T', sig, key).bucketId).toBe(1);
+    b.remember(key, 1);
+    // A later bucket that would be a closer match does not split crashes with identical stacks.
+    b.add({ id: 2, title: 'T', signature: ['a', 'b', 'c', 'd', 'y', 'z'] });
+    expect(b.decide('T', sig)).toMatchObject({ bucketId: 2 });
+    expect(b.decide('T', sig, key)).toEqual({ bucketId: 1, rule: 'title+stack', similarity: 1 });
+    expect(signatureKey('T', sig)).not.toBe(signatureKey('U', sig));
   });
   it('breaks ties by the lowest bucket id', () => {
     const b = new Bucketer(jaccard);
