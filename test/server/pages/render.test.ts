@@ -295,6 +295,15 @@ describe('bucket, buckets, upload, logs, analyses pages', () => {
     expect(out).toMatch(/<svg class="spark"[^>]*role="img" aria-label="\d+ crashes in the last 28 days/);
   });
 
+  it('log page shows the first lines of a huge log', () => {
+    const text = Array.from({ length: 6000 }, (_, i) => `line ${i + 1}`).join('\n');
+    const out = renderLog(log(text));
+    expect(out).toContain('line 5000\n</pre>'.replace('\n', ''));
+    expect(out).not.toContain('line 5001');
+    expect(out).toContain('The first 5000 lines');
+    expect(renderLog(log('a\nb\n'))).not.toContain('The first');
+  });
+
   it('upload and log pages echo input as text', () => {
     expectInert(renderUpload({ host: EVIL, kernel: EVIL, log: EVIL }, EVIL));
     expectInert(renderLog(log(EVIL, { source: EVIL, host: EVIL, warnings: [EVIL], noCrash: true })));

@@ -32,6 +32,22 @@ ${error ? html`<p class="error" role="alert" id="upload-error">${error}</p>` : '
   return page({ title: 'Upload a log', section: 'upload', body });
 }
 
+/** Lines of a stored log shown on its page; the rest is in the download. */
+export const LOG_PAGE_LINES = 5000;
+
+function logText(text: string) {
+  let end = -1;
+  let n = 0;
+  // Find the end of line LOG_PAGE_LINES without splitting a huge log into an array.
+  while (n < LOG_PAGE_LINES) {
+    end = text.indexOf('\n', end + 1);
+    if (end < 0) break;
+    n++;
+  }
+  const cut = end >= 0 && end < text.length - 1;
+  return html`${cut ? html`<p class="muted">The first ${LOG_PAGE_LINES} lines; download the log for the rest.</p>` : ''}<pre class="log" tabindex="0">${cut ? text.slice(0, end) : text}</pre>`;
+}
+
 /** The page of a stored log that held no crash report (kept and reported, not dropped). */
 export function renderLog(log: StoredLog): string {
   const body = html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/">Buckets</a> › log ${log.id}</nav>
@@ -47,7 +63,7 @@ export function renderLog(log: StoredLog): string {
 ${log.noCrash ? html`<p class="warn" role="status">No crash report was found in this log. It is kept, so that it can be parsed again when the parser learns new formats.</p>` : ''}
 ${log.warnings.length ? html`<ul class="warn">${log.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
 <h2>Text</h2>
-${log.text === null ? html`<p class="muted">The whole text was not stored (too large).</p>` : html`<pre class="log" tabindex="0">${log.text}</pre>`}
+${log.text === null ? html`<p class="muted">The whole text was not stored (too large).</p>` : logText(log.text)}
 <p><a href="/logs/${log.id}/raw">Download</a></p>`;
   return page({ title: `Log ${log.id}`, section: 'other', body });
 }
