@@ -142,6 +142,8 @@ export interface InvariantReport {
   /** Whether a frame of the backtrace is one of the functions the rule is stated for. */
   atCrashSite: boolean;
   sources: string[];
+  /** With a source index: the code that changes the flag bit the rule is about. */
+  writers?: { func: string | null; op: string; file: string; line: number }[];
 }
 
 export interface OpenQuestion {

@@ -50,7 +50,21 @@ import { type LogicalFrame, type Prototype, recoverFrames } from './regs.ts';
 import { classifyHits, type KnownRegion } from './search.ts';
 import { type CommandSource, Q } from './source.ts';
 
+/** What the playbook uses of a kernel source index (src/source's SourceIndex satisfies it). */
+export interface SourceIndexLike {
+  enums(
+    nameOrPrefix: string,
+  ): { enum: string | null; file: string; constants: { name: string; value: string | null }[] }[];
+  writers(
+    structName: string,
+    fieldName: string,
+    opts?: { bit?: string },
+  ): { writers: { func: string | null; op: string; file: string; line: number }[] };
+}
+
 export interface PlaybookOptions {
+  /** A kernel source index (`--src INDEX`): enum values and who changes a flag bit. */
+  srcIndex?: SourceIndexLike;
   /** Kernel release when the input does not show it (`--kernel`). */
   kernel?: string;
   /** A kernel source tree for enum definitions (`--src`). */
@@ -388,7 +402,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
   const values = new Map<string, StructValue>();
   const kmems = new Map<string, KmemAddress | null>();
   const memory: MemoryFact[] = [];
-  const flagLookup = await makeFlagLookup(src, opts.src, version);
+  const flagLookup = await makeFlagLookup(src, opts.src, version, opts.srcIndex);
   for (let i = 0; i < candidates.length && objects.length < 16; i++) {
     const c = candidates[i]!;
     const t = bare(c.type);
@@ -692,7 +706,20 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     for (const inv of invariantsFor(o.type, version)) {
       const r = inv.check(factsOf(o));
       const atSite = inv.at.length === 0 || inv.at.some((f) => frameFuncs.has(f));
+      let writers: InvariantReport['writers'];
+      if (opts.srcIndex && inv.flag && r.status === 'violated') {
+        try {
+          const w = opts.srcIndex.writers(bare(o.type), inv.flag.field, { bit: inv.flag.bit });
+          const want = inv.flag.change === 'clear' ? /clear|&=|andnot/ : /set|\|=/;
+          writers = w.writers
+            .filter((x) => want.test(x.op))
+            .map((x) => ({ func: x.func, op: x.op, file: x.file, line: x.line }));
+        } catch (e) {
+          warnings.push(`source index: ${(e as Error).message}`);
+        }
+      }
       invariants.push({
+        ...(writers ? { writers } : {}),
         id: inv.id,
         object: `${o.type} ${o.address}`,
         statement: inv.statement,
@@ -758,6 +785,15 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
       (i) =>
         `${i.object}: ${i.statement} — observed ${i.observed}, expected ${i.expected}${i.atCrashSite ? '' : ' (rule stated for other code points)'}`,
     );
+  for (const i of invariants) {
+    if (!i.writers) continue;
+    const inv = invariantsFor(i.object.split(' ').slice(0, -1).join(' '), version).find((x) => x.id === i.id);
+    const funcs = [...new Set(i.writers.map((w) => `${w.func ?? '?'} (${w.file}:${w.line})`))];
+    if (inv?.flag)
+      known.push(
+        `${inv.flag.bit} of ${bare(i.object.split(' ').slice(0, -1).join(' '))}.${inv.flag.field} is ${inv.flag.change === 'clear' ? 'cleared' : 'set'} ${funcs.length === 1 ? 'only ' : ''}in: ${funcs.join(', ') || 'no code found by the source index'}`,
+      );
+  }
   for (const i of invariants.filter((x) => x.status === 'violated')) {
     if (i.ifViolated) ask(`${i.id} is violated. ${i.ifViolated}`);
   }
@@ -795,6 +831,7 @@ async function makeFlagLookup(
   src: CommandSource,
   tree: string | undefined,
   version: KernelVersion | null,
+  index: SourceIndexLike | undefined,
 ): Promise<FlagBitsLookup> {
   const cache = new Map<string, { bits: { bit: number; name: string }[]; source: string } | null>();
   const debuginfo = new Map<string, { bits: { bit: number; name: string }[]; source: string } | null>();
@@ -819,6 +856,25 @@ async function makeFlagLookup(
     const key = `${type}.${field}`;
     if (cache.has(key)) return cache.get(key)!;
     let r = debuginfo.get(key) ?? null;
+    if (!r && index) {
+      const kp = flagLayoutFor(type, field, version) ?? flagLayoutFor(type, field, parseKernelVersion('6.1'));
+      const first = kp?.bits[0]?.name;
+      if (first) {
+        try {
+          const g = index.enums(first).find((x) => x.constants.some((c) => c.name === first));
+          const bits = g?.constants
+            .filter((c) => c.value !== null && /^-?\d+$/.test(c.value))
+            .map((c) => ({ bit: Number(c.value), name: c.name }));
+          if (g && bits && bits.length > 0)
+            r = {
+              bits: bits.filter((b) => !b.name.startsWith('__NR')),
+              source: `source index: ${g.enum ?? 'enum'} in ${g.file}`,
+            };
+        } catch {
+          /* not in the index */
+        }
+      }
+    }
     if (!r && tree) {
       const kp = flagLayoutFor(type, field, version) ?? flagLayoutFor(type, field, parseKernelVersion('6.1'));
       const first = kp?.bits[0]?.name;

@@ -200,6 +200,8 @@ export interface Invariant {
   check(o: ObjectFacts): InvariantResult;
   /** What a violation suggests, and the code to read. */
   ifViolated: string;
+  /** The flag bit the rule is about, so a source index can list who changes it. */
+  flag?: { field: string; bit: string; change: 'clear' | 'set' };
 }
 
 function hex(v: bigint | null): string {
@@ -228,6 +230,7 @@ export const NFS_PAGE_INVARIANTS: Invariant[] = [
         expected: 'PG_BUSY set',
       };
     },
+    flag: { field: 'wb_flags', bit: 'PG_BUSY', change: 'clear' },
     ifViolated:
       'Find every caller that unlocks this request (nfs_unlock_request, nfs_unlock_and_release_request) on the paths from the crashing frame and from completion/error callbacks (.completion, .error_cleanup, work items); one of them unlocked it already.',
   },
@@ -260,6 +263,7 @@ export const NFS_PAGE_INVARIANTS: Invariant[] = [
         expected: 'wb_kref >= 2 (inode reference + the writeback holder)',
       };
     },
+    flag: { field: 'wb_flags', bit: 'PG_INODE_REF', change: 'clear' },
     ifViolated:
       'One reference too few: a reference was dropped (nfs_release_request / nfs_unlock_and_release_request) by a path that did not own it, typically the same path that unlocked the request a second time.',
   },

@@ -76,3 +76,42 @@ describe('buildObject', () => {
     expect(o.refcounts).toEqual([{ path: 'users.counter', value: 3 }]);
   });
 });
+
+describe('with a real source index of Debian 6.1 (--src INDEX)', () => {
+  it.skipIf(SRC === null && !needSrc)(
+    'decodes wb_flags from the index and lists who clears PG_BUSY',
+    async () => {
+      if (!SRC)
+        throw new Error(
+          'KTRIAGE_REQUIRE_ALL=1 but no linux-source tree ($KTRIAGE_LINUX_SRC, $KTRIAGE_CACHE/linux-source-*)',
+        );
+      const { indexTree, openSourceIndex } = await import('../../src/source/index.ts');
+      const index = path.join(mkdtempSync(path.join(tmpdir(), 'ktriage-ix-')), 'nfs.db');
+      await indexTree({
+        tree: SRC,
+        index,
+        jobs: 0,
+        only: ['include/linux/nfs_page.h', 'fs/nfs/pagelist.c', 'fs/nfs/write.c'],
+      });
+      const ix = openSourceIndex(index);
+      try {
+        const r = await analyzeTranscript(readShared('seed/crash-session.txt'), {
+          kernel: '4.19',
+          srcIndex: ix,
+        });
+        const wb = r.objects.find((o) => o.type === 'struct nfs_page')!.flags[0]!;
+        expect(wb.set).toEqual(['PG_MAPPED', 'PG_INODE_REF']);
+        expect(wb.source).toMatch(/^source index: .*nfs_page\.h/);
+        const busy = r.invariants.find((i) => i.id === 'nfs_page.busy-when-unlocking')!;
+        expect(busy.writers!.map((w) => w.func)).toContain('nfs_unlock_request');
+        expect(
+          r.summary.known.some((k) =>
+            /^PG_BUSY of nfs_page\.wb_flags is cleared .*nfs_unlock_request/.test(k),
+          ),
+        ).toBe(true);
+      } finally {
+        ix.close();
+      }
+    },
+  );
+});

@@ -28,7 +28,10 @@ export function register(program: Command): void {
     .argument('[vmcore]', 'kernel dump to open with crash (omit with --transcript)')
     .option('--vmlinux <file>', 'vmlinux with debug info matching the dump')
     .option('--modules <dir>', 'directory with module .ko debug files (mod -S DIR)')
-    .option('--src <tree>', 'kernel source tree for enum/flag definitions')
+    .option(
+      '--src <tree|index>',
+      'kernel source tree (enum definitions) or source index file (enums, who changes a flag)',
+    )
     .option('--format <fmt>', 'md, html or json', 'md')
     .option('--kernel <release>', 'kernel release when the input does not show it (e.g. 4.19)')
     .option('--transcript <file>', 'a saved crash session or Markdown notes instead of a vmcore')
@@ -39,7 +42,7 @@ export function register(program: Command): void {
     .option('--timeout <seconds>', 'per-command timeout in live mode', '120')
     .option('--no-search', 'live mode: skip `search` (it scans all memory)')
     .action(async (vmcore: string | undefined, opts: AnalyzeOptions) => {
-      const { readFileSync, existsSync } = await import('node:fs');
+      const { readFileSync, existsSync, statSync } = await import('node:fs');
       const { analyzeLive, analyzeTranscript, renderHtml, renderMarkdown } = await import(
         '../../analysis/index.ts'
       );
@@ -47,10 +50,25 @@ export function register(program: Command): void {
         throw new UsageError(`--format must be md, html or json, not ${opts.format}`);
       if (opts.kernel && !/\d+\.\d+/.test(opts.kernel))
         throw new UsageError(`--kernel ${opts.kernel}: expected a release like 4.19 or 6.1.0-56-amd64`);
-      if (opts.src && !existsSync(opts.src)) throw new UsageError(`--src ${opts.src}: no such directory`);
+      if (opts.src && !existsSync(opts.src))
+        throw new UsageError(`--src ${opts.src}: no such kernel tree or index file`);
+      // --src: a kernel tree (enums read from headers) or a source index file (`ktriage src index`).
+      let srcIndex: import('../../analysis/playbook.ts').SourceIndexLike | undefined;
+      let closeIndex: (() => void) | undefined;
+      if (opts.src && statSync(opts.src).isFile()) {
+        const { openSourceIndex } = await import('../../source/index.ts');
+        try {
+          const ix = openSourceIndex(opts.src);
+          srcIndex = ix;
+          closeIndex = () => ix.close();
+        } catch (e) {
+          throw new UsageError(`--src ${opts.src}: ${(e as Error).message}`);
+        }
+      }
       const common = {
         ...(opts.kernel ? { kernel: opts.kernel } : {}),
-        ...(opts.src ? { src: opts.src } : {}),
+        ...(opts.src && !srcIndex ? { src: opts.src } : {}),
+        ...(srcIndex ? { srcIndex } : {}),
       };
       let report: import('../../analysis/model.ts').AnalysisReport;
       if (opts.transcript) {
@@ -102,6 +120,7 @@ export function register(program: Command): void {
           await session.close();
         }
       }
+      closeIndex?.();
       const md = renderMarkdown(report);
       const out =
         opts.format === 'json'
