@@ -35,7 +35,7 @@ export interface ParserOptions {
 export const MAX_LINE_CHARS = 4096;
 const PREFIX_WINDOW = 256;
 /** A report closes after this many consecutive lines that look like no part of an oops. */
-const QUIET_LINES = 100;
+const QUIET_LINES = 60;
 /** Lines that belong to an oops: frames, registers, stack markers, lockdep and sanitizer details. */
 const REPORTISH =
   /\+0x[0-9a-f]|^\s*(?:\[<|<\/?[A-Z#]+>|\? |#\d+:|Call [Tt]race|Code:|(?:R[A-Z0-9]{2}|E[A-Z]{2}|[CDEFGS]S|CR\d|DR\d|x\d{1,2}|pc|lr|sp|r\d{1,2}|ip|fp|psr|pstate|NIP|MSR|GPR\d\d|epc|ra|gp|tp|[ast]\d{1,2}|status) ?:|CPU: |Hardware name|Modules linked|---\[|Kernel|={8}|Memory state|[0-9a-f]{8,})|[Bb]acktrace|Allocated|Freed|held|at: /;
@@ -202,7 +202,8 @@ export class CrashLogParser {
     if (this.lookback === '') return;
     const lines = this.lookback.split('\n');
     lines.pop(); // the text ends with a newline
-    const keep = lines.slice(-PREFIX_WINDOW);
+    // A prefix is at most 50 lines of one context: the newest 64 skipped lines are enough.
+    const keep = lines.slice(-64);
     const first = this.lookbackEnd - keep.length + 1;
     const win = keep.map((raw, i) => ({
       prefix: parsePrefix(raw.slice(0, MAX_LINE_CHARS)),
