@@ -294,6 +294,20 @@ describe.skipIf(!haveChromium && !requireAll)('dashboard in chromium', () => {
     const recent = await store.listBuckets({ since: new Date(Date.now() - 7 * 86_400_000) });
     expect(await page.locator('#buckets-table tbody tr').count()).toBe(Math.min(recent.total, 50));
 
+    // An explicit day range, typed into the date inputs.
+    const day = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10);
+    await page.goto(`${base}/`);
+    await page.fill('#f-from', day(20));
+    await page.fill('#f-to', day(10));
+    await page.click('form.filters button[type=submit]');
+    await page.waitForURL(/from=/);
+    const ranged = await store.listBuckets({
+      since: `${day(20)}T00:00:00.000Z`,
+      until: `${day(10)}T23:59:59.999Z`,
+    });
+    expect(ranged.total).toBeGreaterThan(0);
+    expect(await page.locator('#buckets-table tbody tr').count()).toBe(Math.min(ranged.total, 50));
+
     await page.goto(`${base}/`);
     await page.locator('#buckets-table thead th a', { hasText: 'Count' }).click();
     await page.waitForURL(/sort=count/);

@@ -9,7 +9,7 @@ import { escapeHtml, html, link, safeUrl } from '../../../src/server/pages/html.
 import { decodeTaint } from '../../../src/server/pages/taint.ts';
 import { renderAnalysis } from '../../../src/server/pages/views/analyses.ts';
 import { renderBucket } from '../../../src/server/pages/views/bucket.ts';
-import { parseBucketsQuery, renderBuckets } from '../../../src/server/pages/views/buckets.ts';
+import { parseBucketsQuery, renderBuckets, toBucketFilter } from '../../../src/server/pages/views/buckets.ts';
 import { renderCrash } from '../../../src/server/pages/views/crash.ts';
 import { renderLog, renderUpload } from '../../../src/server/pages/views/upload.ts';
 import { analysis, bucket, bucketItem, crash, EVIL, frame, HOSTILE, log, report } from './fixtures.ts';
@@ -283,6 +283,21 @@ describe('bucket, buckets, upload, logs, analyses pages', () => {
       [EVIL],
     );
     expectInert(list);
+  });
+
+  it('buckets query: explicit day range overrides the preset; bad days are dropped', () => {
+    const now = Date.parse('2026-11-25T12:00:00Z');
+    const q = parseBucketsQuery((k) => ({ since: '7d', from: '2026-11-01', to: '2026-11-10' })[k]);
+    const f = toBucketFilter(q, now);
+    expect(f.since).toBe('2026-11-01T00:00:00.000Z');
+    expect(f.until).toBe('2026-11-10T23:59:59.999Z');
+    const bad = parseBucketsQuery((k) => ({ since: '7d', from: '2026-13-45', to: '"><x' })[k]);
+    expect(bad.from).toBe('');
+    expect(bad.to).toBe('');
+    expect(toBucketFilter(bad, now).since).toBe('2026-11-18T12:00:00.000Z');
+    const out = renderBuckets({ items: [bucketItem()], total: 1 }, q, now);
+    expect(out).toContain('<input id="f-from" name="from" type="date" value="2026-11-01">');
+    expect(out).toMatch(/href="\/\?since=7d&amp;from=2026-11-01&amp;to=2026-11-10&amp;sort=title/);
   });
 
   it('buckets page sorts by column links and marks the sorted column', () => {

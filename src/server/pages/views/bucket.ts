@@ -84,9 +84,9 @@ export function renderBucket(v: BucketView): string {
   const pager =
     pages > 1
       ? html`<nav class="pager" aria-label="Pages of member crashes">
-${v.memberPage > 1 ? html`<a rel="prev" href="${query(`/buckets/${b.id}`, { page: v.memberPage - 1 })}#members">← Newer</a>` : ''}
+${v.memberPage > 1 ? html`<a rel="prev" href="${query(`/buckets/${b.id}`, { page: v.memberPage - 1, all: v.allCounts ? 1 : null })}#members">← Newer</a>` : ''}
 <span>Page ${v.memberPage} of ${pages}</span>
-${v.memberPage < pages ? html`<a rel="next" href="${query(`/buckets/${b.id}`, { page: v.memberPage + 1 })}#members">Older →</a>` : ''}
+${v.memberPage < pages ? html`<a rel="next" href="${query(`/buckets/${b.id}`, { page: v.memberPage + 1, all: v.allCounts ? 1 : null })}#members">Older →</a>` : ''}
 </nav>`
       : '';
   const body = html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/">Buckets</a> › bucket ${b.id}</nav>

@@ -16,6 +16,9 @@ export interface BucketsQuery {
   kernel: string;
   /** `24h`, `7d`, `30d`, `90d` or `` (all time). */
   since: string;
+  /** Explicit UTC day range `YYYY-MM-DD` (inclusive); `from` overrides `since`. */
+  from: string;
+  to: string;
   sort: BucketSort;
   order: 'asc' | 'desc';
   page: number;
@@ -28,12 +31,18 @@ export function parseBucketsQuery(get: (k: string) => string | undefined): Bucke
   const sort = SORTS.find((s) => s === get('sort')) ?? 'lastSeen';
   const order = get('order') === 'asc' ? 'asc' : get('order') === 'desc' ? 'desc' : defaultOrder(sort);
   const since = (get('since') ?? '') in SINCE ? (get('since') as string) : '';
+  const day = (k: string) => {
+    const v = (get(k) ?? '').trim();
+    return /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) ? v : '';
+  };
   const p = Number.parseInt(get('page') ?? '1', 10);
   return {
     q: (get('q') ?? '').trim().slice(0, 200),
     host: (get('host') ?? '').trim().slice(0, 200),
     kernel: (get('kernel') ?? '').trim().slice(0, 200),
     since,
+    from: day('from'),
+    to: day('to'),
     sort,
     order,
     page: Number.isFinite(p) && p >= 1 ? Math.min(p, 100_000) : 1,
@@ -56,12 +65,23 @@ export function toBucketFilter(q: BucketsQuery, now: number): BucketFilter {
   if (q.host) f.host = q.host;
   if (q.kernel) f.kernel = q.kernel;
   const days = SINCE[q.since];
-  if (days) f.since = new Date(now - days * 86_400_000).toISOString();
+  if (q.from) f.since = `${q.from}T00:00:00.000Z`;
+  else if (days) f.since = new Date(now - days * 86_400_000).toISOString();
+  if (q.to) f.until = `${q.to}T23:59:59.999Z`;
   return f;
 }
 
 function stateParams(q: BucketsQuery): Record<string, string | number> {
-  return { q: q.q, host: q.host, kernel: q.kernel, since: q.since, sort: q.sort, order: q.order };
+  return {
+    q: q.q,
+    host: q.host,
+    kernel: q.kernel,
+    since: q.since,
+    from: q.from,
+    to: q.to,
+    sort: q.sort,
+    order: q.order,
+  };
 }
 
 function sortHeader(q: BucketsQuery, sort: BucketSort, label: string, cls = ''): SafeHtml {
@@ -90,7 +110,7 @@ export function renderBuckets(
   now: number,
   hostsSeen: string[] = [],
 ): string {
-  const filtered = Boolean(q.q || q.host || q.kernel || q.since);
+  const filtered = Boolean(q.q || q.host || q.kernel || q.since || q.from || q.to);
   const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
   const rows = data.items.map((b) => {
     const search = `${b.title} ${b.hosts.join(' ')} ${b.kernels.join(' ')}`.toLowerCase();
@@ -132,6 +152,10 @@ ${q.page < pages ? html`<a rel="next" href="${query('/', { ...stateParams(q), pa
 <input id="f-kernel" name="kernel" value="${q.kernel}" placeholder="6.1.*"></div>
 <div><label for="f-since">Time</label>
 <select id="f-since" name="since">${sinceOpts.map(([v, l]) => html`<option value="${v}"${v === q.since ? html` selected` : ''}>${l}</option>`)}</select></div>
+<div><label for="f-from">From (UTC day)</label>
+<input id="f-from" name="from" type="date" value="${q.from}"></div>
+<div><label for="f-to">To (UTC day)</label>
+<input id="f-to" name="to" type="date" value="${q.to}"></div>
 <div class="actions"><button type="submit">Apply</button>${filtered ? html` <a href="/">Clear filters</a>` : ''}</div>
 </form>
 <p class="summary" id="buckets-summary" aria-live="polite">${data.total} bucket${data.total === 1 ? '' : 's'}${filtered ? (data.total === 1 ? ' matches the filters' : ' match the filters') : ''}.</p>
