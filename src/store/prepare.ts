@@ -112,7 +112,11 @@ export function prepareLog(input: IngestInput, receivedAt = new Date().toISOStri
   });
   const size = typeof input.text === 'string' ? Buffer.byteLength(input.text) : input.text.byteLength;
   let text: string | null = decoded.text;
-  if (size > LOG_TEXT_CAP) {
+  // A log that is exactly its one report (a cut-out report, an API post) is not stored twice:
+  // getLog rebuilds it from the crash's raw text.
+  const only = crashes.length === 1 ? crashes[0]!.rawText : null;
+  if (only !== null && (decoded.text === only || decoded.text === `${only}\n`)) text = null;
+  else if (size > LOG_TEXT_CAP) {
     text = null;
     warnings.push(`log is ${size} bytes (> ${LOG_TEXT_CAP}): only the reports' lines are stored`);
   }

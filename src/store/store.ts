@@ -1,14 +1,14 @@
 // The Store over Kysely: one code path for SQLite and PostgreSQL. Writes go through
 // withWriteLock (one bucketing writer at a time across processes); parsing happens before the lock.
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import type { CrashReport } from '../report/types.ts';
 import { stackSimilarity } from '../signature/index.ts';
 import { Bucketer, DEFAULT_RULES, signatureKey } from './bucketing.ts';
-import { type Db, nowIso, type OpenedDb, toIso, withWriteLock } from './db.ts';
+import { type Database, type Db, nowIso, type OpenedDb, toIso, withWriteLock } from './db.ts';
 import { InputError } from './formats.ts';
 import type { JobBackend } from './jobs-backend.ts';
 import { upsertMeta } from './migrations.ts';
-import { type PreparedCrash, type PreparedLog, prepareLog } from './prepare.ts';
+import { LOG_TEXT_CAP, type PreparedCrash, type PreparedLog, prepareLog } from './prepare.ts';
 import type {
   Analysis,
   AnalysisFilter,
@@ -318,8 +318,14 @@ export class KyselyStore implements Store {
       for (const r of rows) bucketer.remember(r.sig_key, num(r.bucket_id));
     }
     const newKeys: { sig_key: string; bucket_id: number }[] = [];
+    // Ids are handed out here, under the write lock (no other writer can take them), so that
+    // buckets and crashes go in as a few multi-row inserts without RETURNING round trips.
+    let nextBucket = (await this.maxId(trx, 'buckets')) + 1;
+    let nextCrash = (await this.maxId(trx, 'crashes')) + 1;
+    const newBuckets: Insertable<Database['buckets']>[] = [];
 
     interface Pending {
+      id: number;
       key: string;
       logIndex: number;
       crash: PreparedCrash;
@@ -331,7 +337,6 @@ export class KyselyStore implements Store {
     const pending: Pending[] = [];
     const pendingKeys = new Set<string>();
     const touched = new Set<number>();
-    const founders = new Map<number, string>();
     for (let li = 0; li < logs.length; li++) {
       const l = logs[li]!;
       const hid = hostIds.get(l.host)!;
@@ -341,25 +346,22 @@ export class KyselyStore implements Store {
         pendingKeys.add(key);
         const d = bucketer.decide(c.title, c.signature, c.sigKey);
         let bucketId = d.bucketId;
+        const crashId = nextCrash++;
         if (bucketId == null) {
-          const row = await trx
-            .insertInto('buckets')
-            .values({
-              title: c.title,
-              kind: c.kind,
-              signature: JSON.stringify(c.signature),
-              search_text: searchText(c.title, c.signature),
-              representative_crash_id: null,
-              first_seen: c.occurredAt,
-              last_seen: c.occurredAt,
-              count: 0,
-              created_at: nowIso(),
-            })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          bucketId = num(row.id);
+          bucketId = nextBucket++;
+          newBuckets.push({
+            id: bucketId,
+            title: c.title,
+            kind: c.kind,
+            signature: JSON.stringify(c.signature),
+            search_text: searchText(c.title, c.signature),
+            representative_crash_id: crashId,
+            first_seen: c.occurredAt,
+            last_seen: c.occurredAt,
+            count: 0,
+            created_at: nowIso(),
+          } as Insertable<Database['buckets']>);
           bucketer.add({ id: bucketId, title: c.title, signature: c.signature });
-          founders.set(bucketId, key);
         }
         if (!bucketer.knows(c.sigKey)) {
           bucketer.remember(c.sigKey, bucketId);
@@ -367,6 +369,7 @@ export class KyselyStore implements Store {
         }
         touched.add(bucketId);
         pending.push({
+          id: crashId,
           key,
           logIndex: li,
           crash: c,
@@ -378,12 +381,16 @@ export class KyselyStore implements Store {
       }
     }
 
+    for (const part of chunks(newBuckets, 200)) {
+      await trx.insertInto('buckets').values(part).execute();
+    }
     const idByKey = new Map<string, number>();
-    for (const part of chunks(pending, 200)) {
-      const rows = await trx
+    for (const part of chunks(pending, 500)) {
+      await trx
         .insertInto('crashes')
         .values(
           part.map((p) => ({
+            id: p.id,
             log_id: logIds[p.logIndex]!,
             host_id: hostIds.get(logs[p.logIndex]!.host)!,
             kernel_id: kid(p.crash),
@@ -399,18 +406,10 @@ export class KyselyStore implements Store {
             bucket_id: p.bucketId,
             join_rule: p.rule,
             similarity: p.similarity,
-          })),
+          })) as Insertable<Database['crashes']>[],
         )
-        .returning(['id', 'host_id', 'content_hash'])
         .execute();
-      for (const r of rows) idByKey.set(`${num(r.host_id)}:${r.content_hash}`, num(r.id));
-    }
-    for (const [bucketId, key] of founders) {
-      await trx
-        .updateTable('buckets')
-        .set({ representative_crash_id: idByKey.get(key)! })
-        .where('id', '=', bucketId)
-        .execute();
+      for (const p of part) idByKey.set(p.key, p.id);
     }
     for (const part of chunks(newKeys)) {
       await trx
@@ -464,6 +463,14 @@ export class KyselyStore implements Store {
         warnings: l.warnings,
       };
     });
+  }
+
+  private async maxId(trx: Db, table: 'buckets' | 'crashes'): Promise<number> {
+    const r = await trx
+      .selectFrom(table)
+      .select((eb) => eb.fn.max('id').as('m'))
+      .executeTakeFirst();
+    return r?.m == null ? 0 : num(r.m);
   }
 
   /** Re-derives count and first/last seen of buckets from their members (always consistent). */
@@ -872,7 +879,18 @@ export class KyselyStore implements Store {
 
   async getLog(id: number): Promise<StoredLog | null> {
     const r = await this.logQuery().select('l.text as text').where('l.id', '=', id).executeTakeFirst();
-    return r ? this.toLog(r) : null;
+    if (!r) return null;
+    const log = this.toLog(r);
+    if (log.text === null && log.size <= LOG_TEXT_CAP && log.crashCount === 1) {
+      // Stored once, as its report's raw text (see prepareLog).
+      const c = await this.db
+        .selectFrom('crashes')
+        .select('raw_text')
+        .where('log_id', '=', id)
+        .executeTakeFirst();
+      if (c) log.text = Buffer.byteLength(c.raw_text) + 1 === log.size ? `${c.raw_text}\n` : c.raw_text;
+    }
+    return log;
   }
 
   async listNoCrashLogs(opts: PageOpts = {}): Promise<StoredLog[]> {
@@ -1035,13 +1053,20 @@ export class KyselyStore implements Store {
           groupBucket.set(g, old);
           await trx.updateTable('buckets').set(values).where('id', '=', old).execute();
         } else {
-          const row = await trx
+          const id = (await this.maxId(trx, 'buckets')) + 1;
+          await trx
             .insertInto('buckets')
-            .values({ ...values, first_seen: stamp, last_seen: stamp, count: 0, created_at: stamp })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          groupBucket.set(g, num(row.id));
-          taken.add(num(row.id));
+            .values({
+              id,
+              ...values,
+              first_seen: stamp,
+              last_seen: stamp,
+              count: 0,
+              created_at: stamp,
+            } as Insertable<Database['buckets']>)
+            .execute();
+          groupBucket.set(g, id);
+          taken.add(id);
         }
       }
       // Update memberships grouped by identical (bucket, rule, similarity) to keep statements few.

@@ -133,6 +133,10 @@ describe.each(dialects())('store on %s', (dialect) => {
     expect(c!.kernel).toBe('4.19.0-test');
     expect(c!.logSource).toBe('b.log');
     expect(c!.bucketId).toBe(r.crashes[0]!.bucketId);
+    expect((await store.getLog(c!.logId))!.text).toBe(machineB);
+    // A log that is exactly one report is stored once and read back whole.
+    const cut = await store.ingestLog({ text: `${c!.rawText}\n`, host: 'cut', source: 'cut.log' });
+    expect((await store.getLog(cut.logId))!.text).toBe(`${c!.rawText}\n`);
     expect(await store.getCrash(999_999)).toBeNull();
     expect(await store.getBucket(999_999)).toBeNull();
   });
