@@ -3,13 +3,13 @@
 import Database from 'better-sqlite3';
 import type { FileFacts, Member } from './extract.ts';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, mtime INTEGER, size INTEGER,
   hash TEXT, errors INTEGER, error_lines TEXT, funcs INTEGER, funcs_with_errors INTEGER);
-CREATE TABLE IF NOT EXISTS syms(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS syms(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS funcs(id INTEGER PRIMARY KEY, name INTEGER, file INTEGER, line INTEGER, end_line INTEGER,
   has_error INTEGER, ret_type INTEGER);
 CREATE TABLE IF NOT EXISTS calls(caller INTEGER, callee INTEGER, file INTEGER, line INTEGER);
@@ -44,6 +44,8 @@ const PER_FILE = [
 ];
 
 const INDEXES = `
+-- names are interned in memory while indexing; the unique index is built once at the end
+CREATE UNIQUE INDEX IF NOT EXISTS syms_name ON syms(name);
 CREATE INDEX IF NOT EXISTS funcs_name ON funcs(name);
 CREATE INDEX IF NOT EXISTS calls_callee ON calls(callee);
 CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller);
