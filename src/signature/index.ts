@@ -88,8 +88,9 @@ export function isGenericFrame(name: string): boolean {
   return GENERIC_FRAME.test(name);
 }
 
-/** Frame name of the faulting instruction from `RIP: 0010:f+0x1/0x2` / `pc : f+0x1/0x2` / `PC is at f+0x..`. */
+/** Name of the faulting function: the register dump's frame, else the symbolic RIP/pc value. */
 function faultingFunction(report: CrashReport): string | null {
+  if (report.ipFrame) return report.ipFrame.func;
   const r = report.registers;
   const v = r.RIP ?? r.EIP ?? r.pc ?? r.NIP ?? r.epc;
   if (!v) return null;
