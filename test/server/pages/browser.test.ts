@@ -24,7 +24,7 @@ const CHROMIUM = process.env.KTRIAGE_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const requireAll = process.env.KTRIAGE_REQUIRE_ALL === '1';
 
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
