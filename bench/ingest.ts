@@ -1,0 +1,333 @@
+// `npm run bench:ingest`: 100k crash reports (real reports from ../shared/corpora, spread over many
+// hosts and kernel releases) into SQLite and PostgreSQL through the store's ingest write path
+// (lookups, bucketing, inserts, counts), against a raw batched INSERT of the same crash rows into
+// the same schema, in the same run. Parsing is measured separately (it is the parser's benchmark).
+//
+//   npm run bench:ingest [-- --reports 100000] [--writers 4] [--pg postgres://...]
+// PostgreSQL comes from --pg or $KTRIAGE_TEST_PG (a database is created and dropped for the run).
+// Targets: >= 20k reports/s on SQLite; >= 10k reports/s on PostgreSQL with 4 writers.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { openStore } from '../src/store/index.ts';
+import { type PreparedLog, prepareLog } from '../src/store/prepare.ts';
+import { corpusReports } from '../test/store/corpus.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
+};
+const TOTAL = Number(opt('reports', '100000'));
+const WRITERS = Number(opt('writers', '4'));
+const DISTINCT = Number(opt('distinct', '2000'));
+const BATCH = Number(opt('batch', '1000'));
+const KERNELS = [
+  '4.19.0-25-amd64',
+  '5.10.0-28-amd64',
+  '6.1.0-18-amd64',
+  '6.1.0-21-amd64',
+  '6.6.15-amd64',
+  '6.8.0-31-generic',
+];
+
+/** Parses the distinct reports once and spreads them over hosts and kernels: row i of `total`. */
+function makeRows(
+  total: number,
+  shard = 0,
+  shards = 1,
+): { rows: PreparedLog[]; parseMs: number; distinct: number } {
+  const texts = corpusReports(DISTINCT);
+  const t0 = performance.now();
+  const base = texts.map((r) => prepareLog({ text: r.text, source: r.source }));
+  const parseMs = performance.now() - t0;
+  const rows: PreparedLog[] = [];
+  for (let i = shard; i < total; i += shards) {
+    const b = base[i % base.length]!;
+    const round = Math.floor(i / base.length);
+    const kernel = KERNELS[(i * 7 + round) % KERNELS.length]!;
+    rows.push({
+      ...b,
+      host: `host-${String(round).padStart(3, '0')}`,
+      crashes: b.crashes.map((c) => ({ ...c, kernelRelease: kernel, kernelBuild: '' })),
+    });
+  }
+  return { rows, parseMs, distinct: base.length };
+}
+
+async function writeAll(store: Awaited<ReturnType<typeof openStore>>, rows: PreparedLog[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += BATCH) await store.writePrepared(rows.slice(i, i + BATCH));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw baseline: the same crash rows, multi-row INSERT in BATCH-row transactions, no ORM, no
+// bucketing (every row points at one pre-made bucket, log, host, kernel).
+
+const COLS = [
+  'log_id',
+  'host_id',
+  'kernel_id',
+  'content_hash',
+  'received_at',
+  'occurred_at',
+  'title',
+  'kind',
+  'raw_text',
+  'raw_start_line',
+  'report',
+  'signature',
+  'bucket_id',
+  'join_rule',
+  'similarity',
+];
+
+function rowValues(l: PreparedLog, hostId: number): unknown[][] {
+  return l.crashes.map((c) => [
+    1,
+    hostId,
+    1,
+    c.contentHash,
+    l.receivedAt,
+    c.occurredAt,
+    c.title,
+    c.kind,
+    c.rawText,
+    c.rawStartLine,
+    JSON.stringify(c.report),
+    JSON.stringify(c.signature),
+    1,
+    'new',
+    null,
+  ]);
+}
+
+async function seedRefs(url: string, hosts: string[]): Promise<Map<string, number>> {
+  const store = await openStore(url);
+  const d = store.opened.db;
+  const ids = new Map<string, number>();
+  for (const h of hosts) {
+    const r = await d.insertInto('hosts').values({ name: h }).returning('id').executeTakeFirstOrThrow();
+    ids.set(h, Number(r.id));
+  }
+  await d.insertInto('kernels').values({ release: 'x', build: '' }).execute();
+  await d
+    .insertInto('logs')
+    .values({
+      host_id: ids.get(hosts[0]!)!,
+      sha256: 'x',
+      source: 'bench',
+      format: 'console',
+      size: 0,
+      received_at: 'x',
+      crash_count: 0,
+      no_crash: 0,
+      warnings: '[]',
+      text: null,
+    })
+    .execute();
+  await d
+    .insertInto('buckets')
+    .values({
+      title: 'x',
+      kind: 'x',
+      signature: '[]',
+      search_text: '',
+      representative_crash_id: null,
+      first_seen: 'x',
+      last_seen: 'x',
+      count: 0,
+      created_at: 'x',
+    })
+    .execute();
+  await store.close();
+  return ids;
+}
+
+async function rawSqlite(file: string, rows: PreparedLog[]): Promise<number> {
+  const hosts = [...new Set(rows.map((r) => r.host))];
+  const ids = await seedRefs(file, hosts);
+  const Sqlite = (await import('better-sqlite3')).default;
+  const db = new Sqlite(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const perStmt = 100;
+  const one = `(${COLS.map(() => '?').join(',')})`;
+  const stmt = db.prepare(
+    `insert into crashes (${COLS.join(',')}) values ${Array(perStmt).fill(one).join(',')}`,
+  );
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const vals = rows.slice(i, i + BATCH).flatMap((l) => rowValues(l, ids.get(l.host)!));
+    db.transaction(() => {
+      let k = 0;
+      for (; k + perStmt <= vals.length; k += perStmt) stmt.run(vals.slice(k, k + perStmt).flat());
+      for (; k < vals.length; k++)
+        db.prepare(`insert into crashes (${COLS.join(',')}) values ${one}`).run(vals[k]!);
+    })();
+  }
+  const ms = performance.now() - t0;
+  db.close();
+  return ms;
+}
+
+async function rawPg(url: string, rows: PreparedLog[], writers: number): Promise<number> {
+  const hosts = [...new Set(rows.map((r) => r.host))];
+  const ids = await seedRefs(url, hosts);
+  const clients = await Promise.all(
+    Array.from({ length: writers }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    }),
+  );
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map(async (c, w) => {
+      const mine = rows.filter((_, i) => i % writers === w);
+      for (let i = 0; i < mine.length; i += BATCH) {
+        const vals = mine.slice(i, i + BATCH).flatMap((l) => rowValues(l, ids.get(l.host)!));
+        await c.query('begin');
+        for (let k = 0; k < vals.length; k += 500) {
+          const part = vals.slice(k, k + 500);
+          const params: unknown[] = [];
+          const tuples = part.map((v) => `(${v.map((x) => `$${params.push(x)}`).join(',')})`);
+          await c.query(`insert into crashes (${COLS.join(',')}) values ${tuples.join(',')}`, params);
+        }
+        await c.query('commit');
+      }
+    }),
+  );
+  const ms = performance.now() - t0;
+  await Promise.all(clients.map((c) => c.end()));
+  return ms;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL writers: child processes that parse their share, say "ready", wait for "go".
+
+async function child(url: string, shard: number, shards: number): Promise<void> {
+  const { rows } = makeRows(TOTAL, shard, shards);
+  const store = await openStore(url);
+  process.stdout.write('ready\n');
+  const rl = createInterface({ input: process.stdin });
+  await new Promise<void>((r) => rl.once('line', () => r()));
+  const t0 = performance.now();
+  await writeAll(store, rows);
+  process.stdout.write(`done ${rows.length} ${(performance.now() - t0).toFixed(0)}\n`);
+  await store.close();
+  rl.close();
+}
+
+async function pgWriters(url: string, writers: number): Promise<number> {
+  const self = fileURLToPath(import.meta.url);
+  const kids = Array.from({ length: writers }, (_, i) =>
+    spawn(
+      process.execPath,
+      ['--import', 'tsx', self, '--child', url, String(i), String(writers), '--reports', String(TOTAL)],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, KTRIAGE_PG_POOL: '1' },
+      },
+    ),
+  );
+  const lines = kids.map((k) => createInterface({ input: k.stdout! }));
+  const wait = (i: number, prefix: string) =>
+    new Promise<string>((res, rej) => {
+      lines[i]!.on('line', (l) => {
+        if (l.startsWith(prefix)) res(l);
+      });
+      kids[i]!.once('exit', (code) => rej(new Error(`writer ${i} exited with ${code}`)));
+    });
+  await Promise.all(kids.map((_, i) => wait(i, 'ready')));
+  const t0 = performance.now();
+  const done = kids.map((_, i) => wait(i, 'done'));
+  for (const k of kids) k.stdin!.write('go\n');
+  await Promise.all(done);
+  const ms = performance.now() - t0;
+  await Promise.all(kids.map((k) => new Promise((r) => (k.exitCode !== null ? r(null) : k.once('exit', r)))));
+  return ms;
+}
+
+async function pgDb(base: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `ktriage_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
+
+async function main(): Promise<void> {
+  const ci = args.indexOf('--child');
+  if (ci >= 0) return child(args[ci + 1]!, Number(args[ci + 2]), Number(args[ci + 3]));
+
+  const { rows, parseMs, distinct } = makeRows(TOTAL);
+  const n = rows.reduce((k, r) => k + r.crashes.length, 0);
+  console.log(
+    `ingest bench: ${n} reports (${distinct} distinct real reports x ${Math.ceil(TOTAL / distinct)} hosts, ${KERNELS.length} kernels), batches of ${BATCH}`,
+  );
+  console.log(
+    `parse (not in the rates below): ${distinct} reports in ${parseMs.toFixed(0)} ms = ${rate(distinct, parseMs)} reports/s on one core`,
+  );
+
+  const dir = mkdtempSync(join(tmpdir(), 'ktriage-bench-'));
+  try {
+    const file = join(dir, 'store.db');
+    const store = await openStore(file);
+    const t0 = performance.now();
+    await writeAll(store, rows);
+    const storeMs = performance.now() - t0;
+    const st = await store.stats();
+    await store.close();
+    const rawMs = await rawSqlite(join(dir, 'raw.db'), rows);
+    console.log(
+      `sqlite: store ${rate(n, storeMs)} reports/s (${(storeMs / 1000).toFixed(1)} s, ${st.buckets} buckets); raw INSERT ${rate(n, rawMs)} rows/s; store/raw time ratio ${(storeMs / rawMs).toFixed(2)}x; target >= 20000/s: ${rate(n, storeMs) >= 20000 ? 'met' : 'NOT met'}`,
+    );
+    if (st.crashes !== n) throw new Error(`sqlite store holds ${st.crashes} crashes, expected ${n}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const base = opt('pg', process.env.KTRIAGE_TEST_PG ?? '');
+  if (!base) {
+    console.log('postgres: skipped (no --pg and no KTRIAGE_TEST_PG)');
+    return;
+  }
+  const a = await pgDb(base);
+  const b = await pgDb(base);
+  try {
+    // Migrate once before the writers start, as a deployed database would be.
+    await (await openStore(a.url)).close();
+    const storeMs = await pgWriters(a.url, WRITERS);
+    const s = await openStore(a.url);
+    const st = await s.stats();
+    await s.close();
+    const rawMs = await rawPg(b.url, rows, WRITERS);
+    console.log(
+      `postgres (${WRITERS} writers): store ${rate(n, storeMs)} reports/s (${(storeMs / 1000).toFixed(1)} s, ${st.buckets} buckets); raw INSERT ${rate(n, rawMs)} rows/s; store/raw time ratio ${(storeMs / rawMs).toFixed(2)}x; target >= 10000/s: ${rate(n, storeMs) >= 10000 ? 'met' : 'NOT met'}`,
+    );
+    if (st.crashes !== n) throw new Error(`postgres store holds ${st.crashes} crashes, expected ${n}`);
+  } finally {
+    await a.drop();
+    await b.drop();
+  }
+}
+
+await main();
+void resolve;
