@@ -109,7 +109,18 @@ describe.skipIf(!RUN_LIVE)('live crash on the fixture dumps', () => {
       const names = frameNames(bt);
       const from = names.indexOf(fx.truth.crash.function!);
       const below = names.slice(from);
-      expectSubsequence(below, fx.truth.frames);
+      let want = fx.truth.frames;
+      const bogus = bt.frames.find((f) => f.exception?.bogus);
+      if (bogus) {
+        // crash 8.0.2 cannot unwind from the IRQ stack back into the interrupted task on 6.1: it
+        // says so ("possibly bogus exception frame"). The frames up to that IRQ entry must match;
+        // those of the interrupted context (idle loop) are not in crash's bt at all.
+        expect(fx.truth.panic.inInterrupt, 'a bogus exception frame outside interrupt context').toBe(true);
+        const cut = want.indexOf(bogus.func);
+        expect(cut, `${bogus.func} in the kernel's trace`).toBeGreaterThan(0);
+        want = want.slice(0, cut + 1);
+      }
+      expectSubsequence(below, want);
       const designed = fx.truth.expected.frames;
       const i = below.map(baseName).indexOf(designed[0]!);
       expect(below.map(baseName).slice(i, i + designed.length)).toEqual(designed);
