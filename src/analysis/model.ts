@@ -82,7 +82,13 @@ export interface ObjectReport {
   fields: { path: string; value: string }[];
   flags: DecodedFlags[];
   refcounts: { path: string; value: number }[];
-  lists: { path: string; state: 'empty' | 'single' | 'linked'; next: string; prev: string; note: string }[];
+  lists: {
+    path: string;
+    state: 'empty' | 'single' | 'linked' | 'poisoned';
+    next: string;
+    prev: string;
+    note: string;
+  }[];
   selfPointers: string[];
   /** Pointer fields linking to other objects of the report (`wb_page -> struct page ...`, `page.private -> req`). */
   links: { path: string; target: string; note: string }[];

@@ -127,6 +127,10 @@ export function decodeObjectFlags(
   return { flags: out, notes };
 }
 
+/** list_del() poison (include/linux/poison.h, POISON_POINTER_DELTA 0xdead000000000000 on x86_64). */
+const LIST_POISON1 = 0xdead000000000100n;
+const LIST_POISON2 = 0xdead000000000122n;
+
 /** Finds list_head-like members (a struct with next and prev) in a value, with their paths. */
 function listHeads(v: Value, prefix = ''): { path: string; next: bigint; prev: bigint }[] {
   const out: { path: string; next: bigint; prev: bigint }[] = [];
@@ -184,7 +188,15 @@ export function buildObject(inp: BuildObjectInput): ObjectReport {
     listPaths.add(`${h.path}.next`);
     listPaths.add(`${h.path}.prev`);
     const inside = h.next >= addr && (size > 0 ? h.next < addr + BigInt(size) : h.next - addr < 4096n);
-    if (h.next === h.prev && inside) {
+    if (h.next === LIST_POISON1 || h.prev === LIST_POISON2) {
+      lists.push({
+        path: h.path,
+        state: 'poisoned',
+        next: h.next.toString(16),
+        prev: h.prev.toString(16),
+        note: 'LIST_POISON values (include/linux/poison.h): removed from its list with list_del() and not re-initialised; any list walk through it is a use after removal',
+      });
+    } else if (h.next === h.prev && inside) {
       lists.push({
         path: h.path,
         state: 'empty',

@@ -508,7 +508,8 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
       }
     }
   }
-  // Links between objects, now that all are known.
+  // Links between objects, now that all are known. Union members at the same place print the same
+  // value several times (page.private, page.dma_addr_upper, ...): one link per target, the others named.
   const knownObjs = objects.map((o) => ({
     address: o.address,
     type: o.type,
@@ -520,19 +521,29 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     for (const l of leaves(v)) {
       if (l.value.hex === null) continue;
       for (const k of knownObjs) {
-        if (
-          k.address === l.value.hex &&
-          k.address !== o.address &&
-          !o.links.some((x) => x.path === l.path && x.target === `${k.type} ${k.address}`)
-        ) {
-          o.links.push({
-            path: l.path,
-            target: `${k.type} ${k.address}`,
-            note: `${bare(o.type)}.${l.path} points to ${k.label}`,
-          });
+        if (k.address !== l.value.hex || k.address === o.address) continue;
+        const target = `${k.type} ${k.address}`;
+        if (!o.links.some((x) => x.path === l.path && x.target === target)) {
+          o.links.push({ path: l.path, target, note: `${bare(o.type)}.${l.path} points to ${k.label}` });
         }
       }
     }
+    // One link per target: later fields with the same value are union aliases or copies, named in the note.
+    const aliases = new Map<string, string[]>();
+    const kept: ObjectReport['links'] = [];
+    for (const l of o.links) {
+      const a = aliases.get(l.target);
+      if (a) a.push(l.path);
+      else {
+        aliases.set(l.target, []);
+        kept.push(l);
+      }
+    }
+    for (const l of kept) {
+      const a = aliases.get(l.target)!;
+      if (a.length > 0) l.note = `${l.note} (same value also in ${a.join(', ')})`;
+    }
+    o.links = kept;
   }
 
   // 6. Searches: for each object found by the playbook (live) or each search in the transcript.

@@ -43,7 +43,9 @@ export const PAGE_FLAG_LAYOUTS: FlagLayout[] = [
     field: 'page.flags',
     enumName: 'enum pageflags (include/linux/page-flags.h)',
     range: { from: '6.1', until: '6.2' },
-    // hwpoison (CONFIG_MEMORY_FAILURE), young/idle (CONFIG_PAGE_IDLE_FLAG), arch_2 (64-bit) as in Debian's config.
+    // Debian's x86_64 config: PG_uncached (ARCH_USES_PG_UNCACHED), PG_hwpoison (MEMORY_FAILURE), no
+    // PG_young/PG_idle (PAGE_IDLE_FLAG off), PG_arch_2 (64-bit). Checked against `whatis enum
+    // pageflags` in a Debian 6.1.0-50 dump's debuginfo.
     bits: names([
       'locked',
       'referenced',
@@ -67,9 +69,8 @@ export const PAGE_FLAG_LAYOUTS: FlagLayout[] = [
       'swapbacked',
       'unevictable',
       'mlocked',
+      'uncached',
       'hwpoison',
-      'young',
-      'idle',
       'arch_2',
     ]),
     provenance: { readIn: ['Debian linux-source-6.1 (6.1.176)'], files: ['include/linux/page-flags.h'] },

@@ -212,7 +212,8 @@ export function parseEnum(text: string): EnumType | null {
   const nameText = text.slice(at + 4, open).trim();
   const values: { name: string; value: number }[] = [];
   let next = 0;
-  for (const part of text.slice(open + 1, close).split(',')) {
+  // gdb's ptype prints `{A, B = 7}` on one line; crash's whatis prints one `A = 0` per line.
+  for (const part of text.slice(open + 1, close).split(/[,\n]/)) {
     const p = part.trim();
     if (!p) continue;
     const eq = p.indexOf('=');

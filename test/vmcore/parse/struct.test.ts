@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pageFlags, parseKernelVersion } from '../../../src/knowledge/index.ts';
 import {
   fieldBig,
   getField,
@@ -176,5 +177,31 @@ SIZE: 64`);
       'name',
       'link',
     ]);
+  });
+});
+
+describe('enum pageflags from a Debian 6.1 dump (crash 8.0.2 on 6.1.0-50)', () => {
+  // Real output of `whatis enum pageflags` (one `NAME = value` per line, no commas) and of
+  // `ptype enum pageflags` (gdb's one-line form) on the fixture dump.
+  const whatis =
+    'enum pageflags {\n  PG_locked = 0\n  PG_referenced = 1\n  PG_uptodate = 2\n  PG_dirty = 3\n  PG_lru = 4\n  PG_active = 5\n  PG_workingset = 6\n  PG_waiters = 7\n  PG_error = 8\n  PG_slab = 9\n  PG_owner_priv_1 = 10\n  PG_arch_1 = 11\n  PG_reserved = 12\n  PG_private = 13\n  PG_private_2 = 14\n  PG_writeback = 15\n  PG_head = 16\n  PG_mappedtodisk = 17\n  PG_reclaim = 18\n  PG_swapbacked = 19\n  PG_unevictable = 20\n  PG_mlocked = 21\n  PG_uncached = 22\n  PG_hwpoison = 23\n  PG_arch_2 = 24\n  __NR_PAGEFLAGS = 25\n  PG_readahead = 18\n  PG_anon_exclusive = 17\n  PG_checked = 10\n  PG_swapcache = 10\n  PG_fscache = 14\n  PG_pinned = 10\n  PG_savepinned = 3\n  PG_foreign = 10\n  PG_xen_remapped = 10\n  PG_slob_free = 13\n  PG_double_map = 6\n  PG_has_hwpoisoned = 8\n  PG_isolated = 18\n  PG_reported = 2\n  PG_vmemmap_self_hosted = 10\n};';
+  const ptype =
+    'type = enum pageflags {PG_locked, PG_referenced, PG_uptodate, PG_dirty, PG_lru, PG_active, PG_workingset, PG_waiters, PG_error, PG_slab, PG_owner_priv_1, PG_arch_1, PG_reserved, PG_private, PG_private_2, PG_writeback, PG_head, PG_mappedtodisk, PG_reclaim, PG_swapbacked, PG_unevictable, PG_mlocked, PG_uncached, PG_hwpoison, PG_arch_2, __NR_PAGEFLAGS, PG_readahead = 18, PG_anon_exclusive = 17, PG_checked = 10, PG_swapcache = 10, PG_fscache = 14, PG_pinned = 10, PG_savepinned = 3, PG_foreign = 10, PG_xen_remapped = 10, PG_slob_free = 13, PG_double_map = 6, PG_has_hwpoisoned = 8, PG_isolated = 18, PG_reported = 2, PG_vmemmap_self_hosted = 10}';
+  it('parses both forms to the same values', () => {
+    const a = parseTypeInfo(whatis);
+    const b = parseTypeInfo(ptype);
+    expect(a.kind).toBe('enum');
+    expect(a.kind === 'enum' && b.kind === 'enum' && a.enum.values.slice(0, 25)).toEqual(
+      b.kind === 'enum' && b.enum.values.slice(0, 25),
+    );
+    expect(b.kind === 'enum' && b.enum.values.find((v) => v.name === 'PG_private')!.value).toBe(13);
+    expect(b.kind === 'enum' && b.enum.values.find((v) => v.name === 'PG_readahead')!.value).toBe(18);
+  });
+  it("matches the knowledge pack's 6.1 layout", () => {
+    const b = parseTypeInfo(ptype);
+    const fromDump =
+      b.kind === 'enum' ? b.enum.values.filter((v) => !v.name.startsWith('__NR')).slice(0, 25) : [];
+    const kp = pageFlags(parseKernelVersion('6.1'))!.bits;
+    expect(kp.map((x) => [x.bit, x.name])).toEqual(fromDump.map((v) => [v.value, v.name]));
   });
 });
