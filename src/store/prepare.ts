@@ -19,6 +19,9 @@ export interface PreparedCrash {
   signature: string[];
   /** signatureKey(title, signature): bucketing rule 0. */
   sigKey: string;
+  /** JSON of report and signature, made here (outside the write lock). */
+  reportJson: string;
+  signatureJson: string;
   rawText: string;
   rawStartLine: number;
   contentHash: string;
@@ -102,6 +105,8 @@ export function prepareLog(input: IngestInput, receivedAt = new Date().toISOStri
       kind: report.kind,
       signature,
       sigKey: signatureKey(report.title, signature),
+      reportJson: JSON.stringify(report),
+      signatureJson: JSON.stringify(signature),
       rawText,
       rawStartLine: report.startLine,
       contentHash: nth === 0 ? base : sha256(`${rawText}\0${nth}`),
