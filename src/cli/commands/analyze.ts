@@ -109,13 +109,32 @@ export function register(program: Command): void {
         }
         const stop = () => session.kill();
         process.once('SIGINT', stop);
+        // The playbook decides its commands as it goes: the bar's total grows with them.
+        const { default: cliProgress } = await import('cli-progress');
+        const bar = process.stderr.isTTY
+          ? new cliProgress.SingleBar(
+              { format: 'crash commands {value} | {cmd}', stream: process.stderr, clearOnComplete: true },
+              cliProgress.Presets.shades_classic,
+            )
+          : null;
+        let n = 0;
+        bar?.start(1, 0, { cmd: '' });
+        const runner = {
+          run: async (cmd: string) => {
+            n++;
+            bar?.setTotal(n + 1);
+            bar?.update(n, { cmd });
+            return session.run(cmd);
+          },
+        };
         try {
-          report = await analyzeLive(session, {
+          report = await analyzeLive(runner, {
             ...common,
             search: opts.search !== false,
             input: { vmcore, vmlinux: opts.vmlinux },
           });
         } finally {
+          bar?.stop();
           process.off('SIGINT', stop);
           await session.close();
         }
