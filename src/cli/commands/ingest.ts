@@ -61,11 +61,15 @@ export function register(program: Command): void {
           progress: o.progress === false || o.jsonl ? false : undefined,
           batchLogs: Math.max(1, Number(o.batch) || 500),
           onResult: o.jsonl
-            ? (r) =>
+            ? (r) => {
                 process.stdout.write(
                   `${JSON.stringify({ logId: r.logId, source: r.source, host: r.host, duplicateLog: r.duplicateLog, noCrash: r.noCrash, crashes: r.crashes.map((c) => c.crashId) })}\n`,
-                )
-            : undefined,
+                );
+              }
+            : (r) => {
+                for (const w of r.warnings)
+                  process.stderr.write(`ktriage: ingest: ${r.source}: warning: ${w}\n`);
+              },
           onError: (src, reason) => process.stderr.write(`ktriage: ingest: ${src}: ${reason}\n`),
         });
         if (o.jsonl) {
