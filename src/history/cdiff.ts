@@ -139,6 +139,7 @@ export class DiffScanner {
   private headerFunc: string | null = null;
   private fn: string | null = null;
   private side: ' ' | '-' | '+' = ' ';
+  private pendingBlank = false;
   /** The current function where the run of removed lines began. */
   private blockStart: string | null = null;
   /** Lines of the current hunk seen so far (a mail may end a hunk early). */
@@ -224,6 +225,7 @@ export class DiffScanner {
       }
       if (c === 92 /* \ No newline */) return;
       // Anything else ends the hunk (a truncated mailed patch).
+      this.endRun();
       this.inHunk = false;
     }
     if (s.startsWith('diff --git ')) {
@@ -255,11 +257,15 @@ export class DiffScanner {
   }
 
   private checkEnd(): void {
-    if (this.oldLeft === 0 && this.newLeft === 0) this.inHunk = false;
+    if (this.oldLeft === 0 && this.newLeft === 0) {
+      this.endRun();
+      this.inHunk = false;
+    }
   }
 
   private startHunk(s: string): void {
     // @@ -a[,b] +c[,d] @@ header
+    this.pendingBlank = false;
     let i = 4;
     let oldCount = 1;
     let newCount = 1;
@@ -297,6 +303,7 @@ export class DiffScanner {
 
   /** Context lines (mailed patches) move the function boundary state without marking anything. */
   private context(s: string): void {
+    if (this.side !== ' ') this.endRun();
     this.side = ' ';
     this.boundary(s.slice(1), false, 0);
   }
@@ -304,6 +311,7 @@ export class DiffScanner {
   private changed(s: string, side: '-' | '+'): void {
     // Removed lines then added lines describe the same place: the added run starts from the
     // function the removed run started in (the header's, for -U0 hunks).
+    if (side !== this.side && this.side !== ' ') this.endRun();
     if (side === '-' && this.side !== '-') this.blockStart = this.fn;
     if (side === '+' && this.side === '-') this.fn = this.blockStart;
     this.side = side;
@@ -312,9 +320,9 @@ export class DiffScanner {
 
   /** Decides which function the line belongs to, updating the current function. */
   private boundary(text: string, mark: boolean, defFlag: number): void {
-    if (text.length === 0) return;
     const c = text.charCodeAt(0);
     if (isIdentStart(c)) {
+      this.pendingBlank = false;
       const def = definedName(text);
       if (def) {
         this.fn = def;
@@ -333,14 +341,32 @@ export class DiffScanner {
     // Braces at column 0 are structure shared by every function (diff may align them with any
     // of them), so they mark nothing; a closing one ends the current function.
     if (c === 125 /* } */) {
+      this.pendingBlank = false;
       this.fn = null;
       return;
     }
     if (c === 123 /* { */) return;
     const t = text.trimStart();
-    if (t.length === 0) return;
-    // Comments are neutral: a comment block before a new function belongs to neither.
-    if (t.startsWith('/*') || t.startsWith('*') || t.startsWith('//')) return;
-    if (mark && this.fn) this.touch(this.fn, BODY);
+    if (t.length === 0) {
+      // Blank lines belong to the function only if body lines follow (or nothing else does).
+      if (mark && this.fn) this.pendingBlank = true;
+      return;
+    }
+    // Comments at column 0 (`/*`, ` * `) are neutral: a comment block before a new function
+    // belongs to neither; indented comments are inside a body.
+    if (c === 47 /* / */ || (c === 32 && t.startsWith('*') && text.length - t.length === 1)) {
+      this.pendingBlank = false;
+      return;
+    }
+    if (mark && this.fn) {
+      this.touch(this.fn, BODY);
+      this.pendingBlank = false;
+    }
+  }
+
+  /** End of a run of changed lines: blank lines with nothing after them count for the function. */
+  private endRun(): void {
+    if (this.pendingBlank && this.fn) this.touch(this.fn, BODY);
+    this.pendingBlank = false;
   }
 }

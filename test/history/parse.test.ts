@@ -52,6 +52,12 @@ describe('DiffScanner', () => {
     expect(scan(`${head}@@ -3,4 +2,0 @@ int a(void)\n-int b(void)\n-{\n-\treturn 0;\n-}`)).toEqual(['b:5']);
     expect(scan(`${head}@@ -3 +3 @@ int a(void)\n-int b(int x)\n+int b(long x)`)).toEqual(['b:6']);
   });
+  it('counts blank and indented comment lines inside a body, not blank lines before a new function', () => {
+    expect(scan(`${head}@@ -7 +6,0 @@ static int foo(void)\n-`)).toEqual(['foo:1']);
+    expect(scan(`${head}@@ -7,0 +8,2 @@ static int foo(void)\n+\n+\t/* why */`)).toEqual(['foo:1']);
+    expect(scan(`${head}@@ -9,0 +10,3 @@ static int foo(void)\n+\n+int bar(void)\n+{`)).toEqual(['bar:2']);
+    expect(scan(`${head}@@ -9,0 +10,3 @@ static int foo(void)\n+\n+/**\n+ * bar - x`)).toEqual([]);
+  });
   it('keeps goto labels inside the function', () => {
     expect(scan(`${head}@@ -7,0 +8 @@ static int foo(void)\n+err_free:`)).toEqual(['foo:1']);
   });
