@@ -43,7 +43,8 @@ const REPORTISH =
 const LOOKBACK_CHARS = 64 * 1024;
 /** A line with a kernel timestamp: the kernel's own output has started. */
 const KERNEL_LINE = /(?:^|\n)(?:<\d+>)?\[ *\d+\.\d+\]/;
-const ANY_HEADER_G = new RegExp(ANY_HEADER.source, 'g');
+// The fast path stops at header candidates and at the console-hangup marker (so skipped text needs no second scan).
+const ANY_HEADER_G = new RegExp(`${ANY_HEADER.source}|serialport: VM disconnected\\.`, 'g');
 /** Lines a report keeps after a later report started (for its corrupted checks). */
 const TAIL_LINES = 400;
 const REPLAY_MARK = '** replaying previous printk message **';
@@ -163,7 +164,10 @@ export class CrashLogParser {
   }
 
   private pendingIsHeader(): boolean {
-    return this.pending !== null && ANY_HEADER.test(this.pending.raw);
+    return (
+      this.pending !== null &&
+      (ANY_HEADER.test(this.pending.raw) || this.pending.raw.includes(VM_DISCONNECTED))
+    );
   }
 
   /** Start of the first complete line at or after `from` that may hold a header (or the end of the complete lines). */
@@ -184,7 +188,6 @@ export class CrashLogParser {
     let n = 0;
     for (let i = region.indexOf('\n'); i >= 0; i = region.indexOf('\n', i + 1)) n++;
     this.lineNo += n;
-    if (!this.vmDisconnected && region.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
     if (!this.kernelSeen && (KERNEL_LINE.test(region) || region.includes('Linux version '))) {
       this.kernelSeen = true;
       this.done = this.done.filter((d) => !d.firmware);
