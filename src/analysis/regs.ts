@@ -240,6 +240,23 @@ export function recoverFrames(inp: RegsInput): { frames: FrameReport[]; open: Op
     const stopAt = cs.cfg.insns[cs.point]!;
     for (const r of calleeSaved) {
       const saved = saves.get(r);
+      if (saved && inp.arch === 'arm64') {
+        // Where crash's arm64 frame address sits relative to the callee's entry SP is not verified
+        // here: say the register was saved instead of reading a possibly wrong slot.
+        out.set(r, {
+          value: null,
+          expression: `saved by ${insnText(saved.insn)} at entry SP ${saved.offset >= 0 ? '+' : ''}${saved.offset}`,
+          confidence: 'low',
+          derivation: [
+            {
+              text: `${insnText(saved.insn)} saves ${R(r)}; the slot address needs the frame's entry SP`,
+              source: cs.code!.command,
+            },
+          ],
+        });
+        askOnce(`The stack words of ${callee.func}'s frame (arm64 saved registers)`, 'bt -f');
+        continue;
+      }
       if (saved) {
         const slot = entrySp + BigInt(saved.offset);
         const w = inp.stackWords.get(hex(slot));

@@ -188,6 +188,13 @@ export function parseBt(text: string): BtTask[] {
         attachException(task, frame, exc);
       }
       parseRegisterLine(line, exc.registers);
+      // arm64 prints the faulting function after PC: `PC: ffff8000086a9b48  [sysrq_handle_crash+24]`.
+      const pc = /^PC:\s+[0-9a-f]+\s+\[([^\]\s]+)\]/.exec(line);
+      if (pc && exc.symbol === null) {
+        const so = splitSymOff(pc[1]!);
+        exc.symbol = so.symbol;
+        exc.offset = so.offset;
+      }
       continue;
     }
     const w = WORD_LINE_RE.exec(line);

@@ -104,3 +104,33 @@ describe('parseBt', () => {
     expect(() => parseBt('bt: invalid task or pid value: 99999')).toThrow(/bt/);
   });
 });
+
+describe('parseBt on arm64', () => {
+  it('takes the faulting function from the PC line and the X registers', () => {
+    // Layout of crash's arm64 exception frame (arm64_print_exception_frame in crash's arm64.c).
+    const text = [
+      'PID: 1234   TASK: ffff0000c2a1a100  CPU: 3   COMMAND: "sh"',
+      ' #0 [ffff80000a1b3a90] machine_kexec at ffff8000080299e8',
+      ' #5 [ffff80000a1b3c70] el1_abort at ffff800008cf0d1c',
+      ' #6 [ffff80000a1b3ca0] el1h_64_sync_handler at ffff800008cf0f48',
+      ' #7 [ffff80000a1b3de0] el1h_64_sync at ffff800008011484',
+      '     PC: ffff8000086a9b48  [sysrq_handle_crash+24]',
+      '     LR: ffff8000086aa1e0  [__handle_sysrq+136]',
+      '     SP: ffff80000a1b3df0  PSTATE: 60400005',
+      '    X29: ffff80000a1b3df0  X28: ffff0000c2a1a100  X27: 0000000000000000',
+      '    X20: ffff0000c0a8e000  X19: 0000000000000063  X18: 0000000000000000',
+      ' #8 [ffff80000a1b3df0] sysrq_handle_crash at ffff8000086a9b44',
+    ].join('\n');
+    const [t] = parseBt(text);
+    const ex = kernelException(t!)!;
+    expect(ex.exception.symbol).toBe('sysrq_handle_crash');
+    expect(ex.exception.offset).toBe(24);
+    expect(ex.exception.registers).toMatchObject({
+      PC: 'ffff8000086a9b48',
+      SP: 'ffff80000a1b3df0',
+      X19: '63',
+      X28: 'ffff0000c2a1a100',
+    });
+    expect(t!.frames.at(-1)!.func).toBe('sysrq_handle_crash');
+  });
+});
