@@ -92,6 +92,7 @@ async function main() {
   }
   if (chosen.length === 0)
     throw new Error('no function defined as `name(` at column 0 in HEAD with 5+ changes');
+  const lDriver = cDriverConfig();
   const tCold = performance.now();
   functionHistory(idx, chosen[0]!.func, { file: chosen[0]!.path, rev: 'HEAD' });
   const cold = performance.now() - tCold;
@@ -121,13 +122,15 @@ async function main() {
     );
   }
   idx.close();
+  lDriver.cleanup();
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const gitMed = med(rows.map((r) => r.gitMs));
   const idxMed = med(rows.map((r) => r.idxMs));
   const agree = rows.filter((r) => r.gitN === r.idxN).length;
   process.stdout.write(
     `per-function history: git log -L median ${gitMed.toFixed(0)} ms, index median ${idxMed.toFixed(2)} ms (first query incl. graph load ${cold.toFixed(0)} ms)\n` +
-      `commit counts equal for ${agree}/${rows.length} functions\n` +
+      `commit counts equal for ${agree}/${rows.length} functions (git -L counts a change anywhere up to the next top-level line;\n` +
+      `  the index counts changes inside the function's body, e.g. not a new function added right after it)\n` +
       `RATIO git log -L / index = ${(gitMed / idxMed).toFixed(0)}x (target >= 100x)\n`,
   );
 }
