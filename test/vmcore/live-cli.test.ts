@@ -56,6 +56,36 @@ describe.skipIf(!RUN_LIVE)('ktriage crash (live)', () => {
     expect(doc.tasks.find((t) => t.pid === 1)?.comm).toBe('init');
   }, 900_000);
 
+  it("prints crash's text with a line saying what was parsed, and exit 1 when a command failed", async () => {
+    const fx = loadFixture('bug');
+    const err = await run(
+      'node',
+      [
+        cli,
+        'crash',
+        fx.dumps.elf!,
+        '--vmlinux',
+        fx.vmlinux,
+        '--modules',
+        fx.moduleDebugDir,
+        '--',
+        'bt',
+        'struct no_such_type',
+      ],
+      { maxBuffer: 64 << 20, timeout: 600_000 },
+    ).then(
+      () => null,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stdout).toContain('crash> bt\nPID: 1 ');
+    expect(err?.stdout).toMatch(/^# parseBt: 1 task\(s\), \d+ frame\(s\) in the first$/m);
+    expect(err?.stdout).toContain(`[exception RIP: ${fx.truth.crash.function}+`);
+    expect(err?.stderr).toMatch(
+      /'struct no_such_type': struct: invalid data structure reference: no_such_type/,
+    );
+  }, 900_000);
+
   it('fails with a clear message and exit code 2 on a vmlinux that does not match', async () => {
     const fx = loadFixture('bug');
     const err = await run('node', [

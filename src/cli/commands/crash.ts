@@ -79,6 +79,11 @@ export function register(program: Command): void {
               process.stdout.write(
                 `crash> ${r.command}\n${r.output}${r.output.endsWith('\n') || r.output === '' ? '' : '\n'}`,
               );
+              const p = parseCommandOutput(r.command, r.output);
+              if (p.parser)
+                process.stdout.write(
+                  `# ${p.parser}: ${p.error ? `not parsed: ${p.error}` : describe(p.value)}\n`,
+                );
               for (const err of r.errors) process.stderr.write(`ktriage: '${r.command}': ${err}\n`);
             }
           } catch (e) {
@@ -126,6 +131,24 @@ export function register(program: Command): void {
       }
       if (failures) process.exitCode = 1;
     });
+}
+
+/** One line about a parsed value, so a reader sees that (and what) ktriage understood. */
+function describe(v: unknown): string {
+  if (Array.isArray(v)) {
+    const first = v[0] as { frames?: unknown[] } | undefined;
+    if (first && Array.isArray(first.frames))
+      return `${v.length} task(s), ${first.frames.length} frame(s) in the first`;
+    return `${v.length} item(s)`;
+  }
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    for (const k of ['entries', 'instructions', 'hits', 'members', 'values']) {
+      if (Array.isArray(o[k])) return `${(o[k] as unknown[]).length} ${k}`;
+    }
+    return `fields ${Object.keys(o).slice(0, 8).join(', ')}`;
+  }
+  return String(v);
 }
 
 function seconds(v: string | undefined, name: string): number {
