@@ -307,6 +307,7 @@ const IP_LINES: RegExp[] = [
   /^\s*epc : (.*)$/,
   /^\s*Krnl PSW : [0-9a-f]+ [0-9a-f]+ \((.*)\)$/,
 ];
+const IP_HINT = /RIP|EIP|IP:|pc |PC is|NIP|epc|PSW/;
 const MODULE_TOKEN = /^[\w-]+(?:\([A-Z+-]+\))?$/;
 
 function cleanModule(tok: string): string {
@@ -365,7 +366,9 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
     }
     if (markerContext(t, stack) && !t.includes('+0x')) continue;
     const cur = stack[stack.length - 1] ?? 'unknown';
-    if (!l.cut || !sawMain) {
+    // Cheap substring tests first: most report lines are none of the things below.
+    const hasOffset = t.includes('+0x') || t.includes('[inline]');
+    if (hasOffset && (!l.cut || !sawMain)) {
       const f = parseFrameLine(t, cur);
       if (f) {
         if (inMain && !mainDone) frames.push(f);
@@ -373,7 +376,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         continue;
       }
     }
-    if (kernelRelease === null || cpu === null) {
+    if ((kernelRelease === null || cpu === null) && t.includes('CPU')) {
       const c = parseCpuLine(t);
       if (c) {
         cpu = c.cpu;
@@ -392,7 +395,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         pid = Number(w[2]);
       }
     }
-    if (kernelRelease === null && pid === null) {
+    if (kernelRelease === null && pid === null && t.includes('Pid: ')) {
       const o = OLD_PID_LINE.exec(t);
       if (o) {
         pid = Number(o[1]);
@@ -403,7 +406,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         kernelBuild = rest.build?.replace(/\)$/, '') ?? null;
       }
     }
-    if (ipFrame === null) {
+    if (ipFrame === null && hasOffset && IP_HINT.test(t)) {
       for (const r of IP_LINES) {
         const m = r.exec(t);
         if (!m) continue;
@@ -412,7 +415,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         break;
       }
     }
-    if (hardware === null) {
+    if (hardware === null && t.includes('Hardware name')) {
       const h = HARDWARE.exec(t);
       if (h) {
         hardware = h[1]!.trim();
@@ -436,7 +439,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
       }
       inModules = false;
     }
-    const mod = MODULES.exec(t);
+    const mod = t.includes('Modules linked') ? MODULES.exec(t) : null;
     if (mod && modules.length === 0) {
       // Only a long line can have been wrapped.
       inModules = !mod[1]!.includes('[last unloaded') && t.length >= 150;
@@ -450,7 +453,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         .map(cleanModule);
       continue;
     }
-    const cd = CODE_LINE.exec(t);
+    const cd = t.includes('Code:') ? CODE_LINE.exec(t) : null;
     if (cd) {
       // The kernel's Code: line wins over a user-space one (printed after `RIP: 0033:`).
       const parsed = parseCode(cd[1]!);
@@ -461,13 +464,14 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
       }
       continue;
     }
-    const psw = S390_PSW.exec(t);
+    const krnl = t.includes('Krnl');
+    const psw = krnl ? S390_PSW.exec(t) : null;
     if (psw) {
       registers.PSW_mask = psw[1]!;
       registers.PSW_addr = psw[2]!;
       continue;
     }
-    const g = S390_GPRS.exec(t);
+    const g = krnl ? S390_GPRS.exec(t) : null;
     if (g) {
       const vals = g[1]!.trim().split(/\s+/);
       vals.forEach((v, i) => {
@@ -480,7 +484,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
       for (const v of t.trim().split(/\s+/)) registers[`r${s390Gprs++}`] = v;
       continue;
     }
-    if (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t)) {
+    if (t.includes(':') && (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t))) {
       const ripUser = /^\s*RIP: 0033:/.test(t);
       // User-space register dumps (after `RIP: 0033:`) do not overwrite the kernel ones.
       if (!ripUser || registers.RIP === undefined) {
@@ -496,7 +500,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
     }
     if (taint === null && t.includes('Tainted: ')) taint = parseTaint(t);
     if (kernelRelease === null) {
-      const v = LINUX_VERSION.exec(t);
+      const v = t.includes('Linux version') ? LINUX_VERSION.exec(t) : null;
       if (v) {
         kernelRelease = v[1]!;
         kernelBuild = v[2]!.trim();
