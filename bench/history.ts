@@ -65,6 +65,9 @@ async function main() {
   process.stdout.write(
     `git log -p -U0 (stream, ${(base1.bytes / 1e6).toFixed(0)} MB): ${base1.seconds.toFixed(1)} s and ${base2.seconds.toFixed(1)} s\n` +
       `index build: ${build.toFixed(1)} s for ${r.totalCommits} commits (${(statSync(indexFile).size / 1e6).toFixed(0)} MB)\n` +
+      `  phases: ${Object.entries(r.phases)
+        .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+        .join(', ')}\n` +
       `RATIO build / git log = ${(build / baseline).toFixed(2)}x (target <= 1.5x)\n`,
   );
 

@@ -41,6 +41,8 @@ export interface IndexResult {
   fixesTags: number;
   fixesResolved: number;
   seconds: number;
+  /** Seconds per phase: missing-blob scan, the log -p pass, skipped paths, resolution, tags. */
+  phases: Record<string, number>;
 }
 
 export function defaultIndexFile(gitDir: string): string {
@@ -318,6 +320,14 @@ async function indexInto(
   );
 
   // Partial clones: find missing blobs first and leave their paths out of the patch pass.
+  const phases: Record<string, number> = {};
+  let mark = Date.now();
+  const phase = (name: string) => {
+    const now = Date.now();
+    phases[name] = (now - mark) / 1000;
+    mark = now;
+  };
+  phase('setup');
   const skipped = new Set<string>();
   if (isPartialClone(gitDir)) {
     const missing = await findMissingBlobs(repo, [...revs, ...notArgs]);
@@ -337,6 +347,7 @@ async function indexInto(
   }
   const pathspec = skipped.size > 0 ? ['.', ...[...skipped].map((p) => `:(exclude,literal,top)${p}`)] : [];
 
+  phase('missing-blob scan');
   const countOut = git(repo, ['rev-list', '--count', ...revs, ...notArgs, '--', ...pathspec]);
   const expected = Number(countOut.trim());
   const writer = new Writer(db);
@@ -352,6 +363,7 @@ async function indexInto(
     },
     (line) => scan.line(line),
   );
+  phase('count');
   const driver = cDriverConfig();
   let res: Awaited<ReturnType<typeof streamGit>>;
   try {
@@ -382,6 +394,7 @@ async function indexInto(
   }
 
   // Commits that change only skipped paths were left out by the pathspec: index them without diffs.
+  phase('log -p pass');
   if (skipped.size > 0) await indexSkippedPaths(repo, writer, [...revs, ...notArgs], [...skipped]);
   writer.flush();
 
@@ -399,8 +412,11 @@ async function indexInto(
     const head = revParse(repo, 'HEAD');
     if (head) ins.run('HEAD', head, 'branch');
   })();
+  phase('skipped paths');
   const { fixesTags, fixesResolved } = resolveReferences(db);
+  phase('resolve references');
   assignFirstTags(db);
+  phase('release tags');
   db.prepare('UPDATE runs SET finished = ?, commits = ? WHERE id = ?').run(
     Math.floor(Date.now() / 1000),
     writer.newCommits,
@@ -418,6 +434,7 @@ async function indexInto(
     fixesTags,
     fixesResolved,
     seconds: (Date.now() - t0) / 1000,
+    phases,
   };
 }
 

@@ -104,6 +104,9 @@ export function register(program: Command): void {
           process.stdout.write(
             `indexed ${r.newCommits} new commits in ${r.seconds.toFixed(1)} s; ${r.totalCommits} in ${r.indexFile}\n` +
               `Fixes: tags ${r.fixesTags}, resolved ${r.fixesResolved}\n` +
+              `phases: ${Object.entries(r.phases)
+                .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+                .join(', ')}\n` +
               (r.skippedPaths.length > 0
                 ? `WARNING: diffs not read for ${r.skippedPaths.length} path(s) whose blobs are missing: ${r.skippedPaths.join(', ')}\n`
                 : ''),
