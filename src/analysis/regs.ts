@@ -588,26 +588,33 @@ function namedLoads(
   argRegs: string[],
 ): MemoryLoad[] {
   if (!st.cfg || !st.path || !proto) return [];
-  const types = new Map<string, string>();
+  // Register -> pointed-to struct type, and how that is known.
+  const types = new Map<string, { type: string; how: string }>();
   proto.params.forEach((p, k) => {
     const t = /^(struct\s+\w+)\s*\*$/.exec(p.type.trim());
-    if (t && argRegs[k]) types.set(argRegs[k]!, t[1]!);
+    if (t && argRegs[k])
+      types.set(argRegs[k]!, { type: t[1]!, how: `argument ${k} of ${f.func}, ${proto.source}` });
   });
   const out: MemoryLoad[] = [];
   const sorted = [...st.path, ...(st.point !== null ? [st.point] : [])].sort((a, b) => a - b);
   for (const k of sorted) {
     const ins = st.cfg.insns[k]!;
+    let loaded: { type: string; how: string } | null = null;
     for (const o of ins.operands) {
       if (o.kind !== 'mem' || !o.base || o.index || !types.has(o.base) || /^(lea|nop)/.test(ins.mnemonic))
         continue;
-      const type = types.get(o.base)!;
+      const { type, how } = types.get(o.base)!;
       const l = layout(type);
       const off = Number(o.disp);
       let field: string | null = null;
       if (l) {
         const mm = [...l.members].filter((m) => m.offset <= off).sort((a, b) => b.offset - a.offset)[0];
-        if (mm)
+        if (mm) {
           field = `${type.replace(/^struct\s+/, '')}.${mm.name}${mm.offset === off ? '' : `+${off - mm.offset}`}`;
+          const pt = /^(struct\s+\w+)\s*\*$/.exec(mm.type.trim());
+          if (pt && mm.offset === off && /^mov/.test(ins.mnemonic))
+            loaded = { type: pt[1]!, how: `loaded from ${field}` };
+        }
       }
       out.push({
         address: ins.address,
@@ -615,17 +622,20 @@ function namedLoads(
         base: R(o.base),
         offset: off,
         field,
-        baseType: `${type} * (${R(o.base)} = argument of ${f.func}, ${proto.source})`,
+        baseType: `${type} * (${R(o.base)}: ${how})`,
         layoutSource: l?.source ?? null,
       });
     }
-    // Type propagation through register copies; other writes end it.
+    // Type propagation: register copies keep it, loads of pointer members start it, other writes end it.
     const dst = writtenRegisters(ins);
     const src = regOp(ins.operands[0]);
     const d = regOp(ins.operands[1]);
     if (/^mov/.test(ins.mnemonic) && src && d && types.has(src)) {
       types.set(d, types.get(src)!);
-    } else for (const r of dst) types.delete(r);
+    } else {
+      for (const r of dst) types.delete(r);
+      if (loaded && d) types.set(d, loaded);
+    }
   }
   return out;
 }

@@ -129,3 +129,36 @@ describe('search hit classes', async () => {
     expect(out.find((h) => h.address === 'ffffffffa0000008')!.class).toBe('elsewhere');
   });
 });
+
+describe('typed loads', () => {
+  it('names loads through arguments and through pointers loaded from known fields', async () => {
+    const text = [
+      'crash> bt',
+      'PID: 1        TASK: ffff8e7541210000  CPU: 0    COMMAND: "x"',
+      ' #4 [ffffc90000013ba0] asm_exc_invalid_op at ffffffff81000b96',
+      '    [exception RIP: nfs_unlock_request+9]',
+      '    RIP: ffffffffc0001009  RSP: ffffc90000013c50  RFLAGS: 00000246',
+      '    RAX: ffffea0000000040  RBX: 0000000000000001  RCX: 0000000000000000',
+      '    RDX: 0000000000000000  RSI: 0000000000000000  RDI: ffff888000001000',
+      '    RBP: 0000000000000000   R8: 0000000000000000   R9: 0000000000000000',
+      '    R10: 0000000000000000  R11: 0000000000000000  R12: 0000000000000000',
+      '    R13: 0000000000000000  R14: 0000000000000000  R15: 0000000000000000',
+      '    ORIG_RAX: ffffffffffffffff  CS: 0010  SS: 0018',
+      ' #5 [ffffc90000013c50] nfs_end_page_writeback at ffffffffc0002010 [nfs]',
+      'crash> dis -l nfs_unlock_request',
+      '0xffffffffc0001000 <nfs_unlock_request>:\tmov    0x10(%rdi),%rax',
+      '0xffffffffc0001004 <nfs_unlock_request+4>:\tmov    0x8(%rax),%rdx',
+      '0xffffffffc0001008 <nfs_unlock_request+8>:\tnop',
+      '0xffffffffc0001009 <nfs_unlock_request+9>:\tud2',
+    ].join('\n');
+    const r = await analyzeTranscript(text, { kernel: '4.19' });
+    const loads = r.frames[0]!.loads;
+    expect(loads.map((l) => [l.base, l.offset, l.field])).toEqual([
+      ['RDI', 16, 'nfs_page.wb_page'],
+      ['RAX', 8, null],
+    ]);
+    expect(loads[1]!.baseType).toMatch(/^struct page \* \(RAX: loaded from nfs_page\.wb_page\)/);
+    // RDI is not written before the fault: it still holds req.
+    expect(r.frames[0]!.arguments[0]).toMatchObject({ name: 'req', value: 'ffff888000001000' });
+  });
+});
