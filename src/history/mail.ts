@@ -252,8 +252,7 @@ export interface MailIndexResult {
 }
 
 /** True when HEAD's tree looks like a public-inbox archive (`m`, `d` or 2-hex fan-out dirs only). */
-export function looksLikePublicInbox(repo: string, listing: string): boolean {
-  void repo;
+export function looksLikePublicInbox(listing: string): boolean {
   const names = listing
     .split('\n')
     .filter(Boolean)

@@ -71,7 +71,7 @@ export function register(program: Command): void {
           } catch {
             listing = '';
           }
-          mail = looksLikePublicInbox(repo, listing);
+          mail = looksLikePublicInbox(listing);
         }
         const bar = progressBar(mail ? 'mails' : 'commits');
         await bar.init();
