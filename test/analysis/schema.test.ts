@@ -44,7 +44,11 @@ function validate(v: unknown, s: Schema, at: string, errors: string[]): void {
         if (!(k in props)) validate(x, s.additionalProperties as Schema, `${at}.${k}`, errors);
     }
   }
-  if (Array.isArray(v) && s.items) v.forEach((x, i) => validate(x, s.items as Schema, `${at}[${i}]`, errors));
+  if (Array.isArray(v) && s.items) {
+    v.forEach((x, i) => {
+      validate(x, s.items as Schema, `${at}[${i}]`, errors);
+    });
+  }
 }
 
 describe('report schema', () => {
