@@ -1,7 +1,7 @@
 // Mailing-list archives in public-inbox format (each commit one email in the file `m`): patches,
 // series, versions, Fixes/stable trailers and touched functions from the mailed diff; and mailed
 // patches as fix candidates next to a git index.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexRepo } from '../../src/history/indexer.ts';
@@ -224,6 +224,19 @@ describe.skipIf(!gitOk)('public-inbox archive', () => {
     const c4 = r.find((c) => c.id === s.c.c4);
     expect(c4?.reasons.find((x) => x.kind === 'mail')?.detail).toMatch(/m4@x/);
     expect(r.filter((c) => c.source === 'mail')).toHaveLength(1);
+  });
+
+  it('is detected as an archive by `ktriage history index`', () => {
+    const bin = join(import.meta.dirname, '../../bin/ktriage.mjs');
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'history', 'index', join(dir, 'inbox'), '--index', join(dir, 'cli.sqlite')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/indexed 4 new emails \(3 patches, 0 missing blobs\)/);
   });
 
   it('is incremental', async () => {
