@@ -806,7 +806,15 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
       );
   }
   for (const i of invariants.filter((x) => x.status === 'violated')) {
-    if (i.ifViolated) ask(`${i.id} is violated. ${i.ifViolated}`);
+    if (!i.ifViolated) continue;
+    const inv = invariantsFor(i.object.split(' ').slice(0, -1).join(' '), version).find((x) => x.id === i.id);
+    const type = bare(i.object.split(' ').slice(0, -1).join(' '));
+    ask(
+      `${i.id} is violated. ${i.ifViolated}`,
+      ...(inv?.flag && !i.writers
+        ? [`ktriage src writers ${type}.${inv.flag.field} --bit ${inv.flag.bit}`]
+        : []),
+    );
   }
 
   return {

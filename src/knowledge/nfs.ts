@@ -215,10 +215,10 @@ export const NFS_PAGE_INVARIANTS: Invariant[] = [
     type: 'nfs_page',
     at: ['nfs_unlock_request', 'nfs_unlock_and_release_request', 'nfs_end_page_writeback'],
     statement: 'PG_BUSY is set in wb_flags when the request is unlocked',
-    why: 'nfs_unlock_request() clears PG_BUSY taken by nfs_lock_request(); in 4.19 it BUG()s with "NFS: Invalid unlock attempted" if PG_BUSY is already clear. PG_BUSY is cleared only there, so a clear bit here means the request was unlocked twice (or never locked).',
+    why: 'nfs_unlock_request() clears PG_BUSY taken by nfs_lock_request(); in 4.19 it BUG()s with "NFS: Invalid unlock attempted" if PG_BUSY is already clear. PG_BUSY is cleared only there, so a clear bit here means the request was unlocked twice (or never locked). (6.1 has no such check: clear_bit_unlock only.)',
     range: { from: '4.19', until: '6.2' },
     provenance: {
-      readIn: ['v4.19.1', 'Debian 6.1.176 (no BUG check there; plain clear_bit_unlock)'],
+      readIn: ['v4.19.1', 'Debian 6.1.176'],
       files: ['fs/nfs/pagelist.c', 'include/linux/nfs_page.h'],
     },
     check(o) {
