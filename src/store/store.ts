@@ -559,7 +559,7 @@ export class KyselyStore implements Store {
     const kernels = await this.namesPerBucket(ids, 'kernel', filter);
     let perDay: Map<number, DayCount[]> | null = null;
     if (filter.perDayDays && filter.perDayDays > 0) {
-      perDay = await this.perDayFor(ids, filter.perDayDays, until);
+      perDay = await this.perDayFor(ids, filter.perDayDays, until, filter);
     }
     const items: BucketListItem[] = rows.map((r) => {
       const id = num(r.id);
@@ -621,6 +621,7 @@ export class KyselyStore implements Store {
     ids: number[],
     days: number,
     until: string | null,
+    filter: BucketFilter = {},
   ): Promise<Map<number, DayCount[]>> {
     const end = (until ?? nowIso()).slice(0, 10);
     const startMs = Date.parse(`${end}T00:00:00Z`) - (days - 1) * 86400_000;
@@ -629,17 +630,26 @@ export class KyselyStore implements Store {
     const counts = new Map<number, Map<string, number>>();
     for (const part of chunks(ids)) {
       if (part.length === 0) continue;
-      const rows = await this.db
-        .selectFrom('crashes')
+      let q = this.db
+        .selectFrom('crashes as c')
+        .innerJoin('hosts as h', 'h.id', 'c.host_id')
+        .innerJoin('kernels as k', 'k.id', 'c.kernel_id')
         .select((eb) => [
-          'bucket_id',
-          sql<string>`substr(occurred_at, 1, 10)`.as('day'),
+          'c.bucket_id as bucket_id',
+          sql<string>`substr(c.occurred_at, 1, 10)`.as('day'),
           eb.fn.countAll<number>().as('n'),
         ])
-        .where('bucket_id', 'in', part)
-        .where('occurred_at', '>=', `${start}T00:00:00.000Z`)
-        .groupBy(['bucket_id', sql`substr(occurred_at, 1, 10)`])
-        .execute();
+        .where('c.bucket_id', 'in', part)
+        .where('c.occurred_at', '>=', `${start}T00:00:00.000Z`);
+      // The sparkline counts what the listing counts.
+      if (filter.host) q = q.where('h.name', '=', filter.host);
+      if (filter.kernel) {
+        const k = filter.kernel;
+        q = k.endsWith('*')
+          ? q.where(sql<boolean>`k.release like ${`${likeEscape(k.slice(0, -1))}%`} escape '\\'`)
+          : q.where('k.release', '=', k);
+      }
+      const rows = await q.groupBy(['c.bucket_id', sql`substr(c.occurred_at, 1, 10)`]).execute();
       for (const r of rows) {
         const id = num(r.bucket_id);
         let m = counts.get(id);
@@ -1154,7 +1164,8 @@ export class KyselyStore implements Store {
       .limit(Math.max(0, Math.min(filter.limit ?? 100, 100_000)))
       .offset(Math.max(0, filter.offset ?? 0))
       .execute();
-    return rows.map(toJob);
+    // A listing must stay small: long strings in payloads (an ingest job's log text) are elided.
+    return rows.map((r) => ({ ...toJob(r), payload: elideLong(JSON.parse(r.payload)) }));
   }
 
   async stats(): Promise<StoreStats> {
@@ -1187,6 +1198,14 @@ export class KyselyStore implements Store {
     await this.jobs.close();
     await this.db.destroy();
   }
+}
+
+function elideLong(v: unknown): unknown {
+  if (typeof v === 'string') return v.length > 4096 ? `<${Buffer.byteLength(v)} bytes>` : v;
+  if (Array.isArray(v)) return v.length > 1000 ? `<${v.length} items>` : v.map(elideLong);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, elideLong(x)]));
+  return v;
 }
 
 export function searchText(title: string, signature: string[]): string {
