@@ -181,6 +181,8 @@ export interface AnalysisReport {
   memory: MemoryFact[];
   searches: SearchReport[];
   invariants: InvariantReport[];
+  /** Knowledge-pack facts about the code paths in the backtrace (how requests reach the crash site). */
+  knowledge: { text: string; versions: string; sources: string[] }[];
   summary: { known: string[]; violated: string[]; open: OpenQuestion[] };
   /** Every crash command the playbook used (live: ran; transcript: found) or wanted. */
   commands: { command: string; status: 'ran' | 'found' | 'missing' | 'error'; ms?: number }[];

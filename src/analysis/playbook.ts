@@ -5,13 +5,16 @@ import {
   explainCache,
   FLAG_ENUMS,
   flagLayoutFor,
+  inRange,
   invariantsFor,
   type KernelVersion,
   knownLayout,
+  NFS_WRITE_PATH_FACTS,
   type ObjectFacts,
   ownCacheOf,
   parseKernelVersion,
   prototypeFor,
+  rangeText,
   stackBase,
 } from '../knowledge/index.ts';
 import { parseLog } from '../report/index.ts';
@@ -817,6 +820,18 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     );
   }
 
+  // Knowledge facts about the functions on the backtrace.
+  const allFuncs = new Set(frames.map((f) => f.func.replace(/\.(isra|constprop|part|cold)(\.\d+)?$/g, '')));
+  const knowledge = NFS_WRITE_PATH_FACTS.filter(
+    (k) =>
+      (version === null || inRange(version, k.range)) &&
+      [...allFuncs].some((f) => new RegExp(`\\b${f}\\(`).test(k.text)),
+  ).map((k) => ({
+    text: k.text,
+    versions: rangeText(k.range),
+    sources: k.provenance.files.map((f) => `${f} (${k.provenance.readIn.join(', ')})`),
+  }));
+
   return {
     schema: 'ktriage.analysis/1',
     mode: src.mode,
@@ -829,6 +844,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     memory,
     searches,
     invariants,
+    knowledge,
     summary: { known, violated, open },
     commands: src.log,
     warnings,

@@ -92,6 +92,10 @@ export function renderMarkdown(r: AnalysisReport): string {
     );
     o.push(`  - Why: ${i.why} [${i.sources.join('; ')}]`);
   }
+  if (r.knowledge.length > 0) {
+    o.push('### Code paths (knowledge pack)');
+    for (const k of r.knowledge) o.push(`- ${k.text} [${k.versions}; ${k.sources.join('; ')}]`);
+  }
   o.push('');
   o.push('## 6. Summary');
   o.push('### Known');
@@ -211,6 +215,10 @@ export function renderHtml(r: AnalysisReport): string {
         `<strong>${esc(i.status.toUpperCase())}</strong> ${esc(i.id)}: ${esc(i.statement)}. Observed: ${esc(i.observed)}. Expected: ${esc(i.expected)}.`,
       ),
     );
+  if (r.knowledge.length > 0) {
+    o.push('</ul><h3>Code paths (knowledge pack)</h3><ul>');
+    for (const k of r.knowledge) o.push(li(`${esc(k.text)} <small>[${esc(k.versions)}]</small>`));
+  }
   o.push('</ul></section><section><h2>6. Summary</h2><h3>Known</h3><ul>');
   for (const k of r.summary.known) o.push(li(esc(k)));
   o.push('</ul><h3>Violated</h3><ul>');

@@ -330,8 +330,8 @@ export const NFS_PAGE_INVARIANTS: Invariant[] = [
 export const NFS_WRITE_PATH_FACTS: { text: string; range: VersionRange; provenance: Provenance }[] = [
   {
     text: 'nfs_page_async_flush(): when nfs_pageio_add_request() fails (desc->pg_error set, e.g. by nfs_pageio_setup_mirroring), the locked request is put back with nfs_redirty_request() -> nfs_end_page_writeback() -> nfs_unlock_request().',
-    range: { from: '4.19', until: '5.0' },
-    provenance: { readIn: ['v4.19.1'], files: ['fs/nfs/write.c', 'fs/nfs/pagelist.c'] },
+    range: { from: '4.19', until: '6.2' },
+    provenance: { readIn: ['v4.19.1', 'Debian 6.1.176'], files: ['fs/nfs/write.c', 'fs/nfs/pagelist.c'] },
   },
   {
     text: 'nfs_pageio_descriptor.pg_error holds the first error of the I/O descriptor; once set, __nfs_pageio_add_request() refuses further requests and the caller must clean them up.',

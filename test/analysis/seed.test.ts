@@ -142,6 +142,12 @@ describe('seed transcript, --kernel 4.19', async () => {
     expect(by.ffff9c01b80175c8!.detail).toMatch(/radix tree/);
   });
 
+  it('brings the knowledge about the code path on the backtrace', () => {
+    expect(r.knowledge.map((k) => k.text)).toEqual([
+      expect.stringMatching(/^nfs_page_async_flush\(\): when nfs_pageio_add_request\(\) fails/),
+    ]);
+  });
+
   it('lists open questions with the commands that answer them', () => {
     const cmds = r.summary.open.flatMap((q) => q.commands);
     expect(cmds).toContain('bt -f');
