@@ -372,7 +372,8 @@ function runWorkers(batches: WorkItem[][], n: number, onResults: (r: WorkResult[
           inflight++;
         }
       };
-      w.on('message', (results: WorkResult[]) => {
+      w.on('message', (message: string) => {
+        const results = JSON.parse(message) as WorkResult[];
         inflight--;
         try {
           onResults(results);
