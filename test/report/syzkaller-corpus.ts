@@ -7,6 +7,8 @@ export interface SyzCase {
   title: string | null;
   alts: string[];
   corrupted: boolean;
+  /** TYPE header (syzkaller's TitleToType of TITLE), null when absent. */
+  type: string | null;
   log: string;
 }
 
@@ -16,6 +18,7 @@ export function readSyzCase(dir: string, name: string): SyzCase {
   let title: string | null = null;
   const alts: string[] = [];
   let corrupted = false;
+  let type: string | null = null;
   let i = 0;
   for (; i < lines.length; i++) {
     const l = lines[i]!;
@@ -27,11 +30,12 @@ export function readSyzCase(dir: string, name: string): SyzCase {
     if (key === 'TITLE') title = value === '' ? null : value;
     else if (key === 'ALT') alts.push(value);
     else if (key === 'CORRUPTED') corrupted = value === 'Y';
+    else if (key === 'TYPE') type = value;
   }
   let log = lines.slice(i + 1).join('\n');
   const rep = log.indexOf('\nREPORT:\n');
   if (rep >= 0) log = log.slice(0, rep + 1);
-  return { name, title, alts, corrupted, log };
+  return { name, title, alts, corrupted, type, log };
 }
 
 export function listSyzCases(dir: string): string[] {

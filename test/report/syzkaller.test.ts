@@ -12,6 +12,7 @@ const ratchet = JSON.parse(readFileSync(resolve(import.meta.dirname, 'ratchet.js
   title: number;
   alt: number;
   corrupted: number;
+  type: number;
 };
 
 describe.skipIf(!existsSync(dir) && process.env.KTRIAGE_REQUIRE_ALL !== '1')(
@@ -24,6 +25,8 @@ describe.skipIf(!existsSync(dir) && process.env.KTRIAGE_REQUIRE_ALL !== '1')(
       let title = 0;
       let alt = 0;
       let corrupted = 0;
+      let type = 0;
+      let typed = 0;
       const failures: string[] = [];
       for (const name of names) {
         const c = readSyzCase(dir, name);
@@ -36,16 +39,23 @@ describe.skipIf(!existsSync(dir) && process.env.KTRIAGE_REQUIRE_ALL !== '1')(
         if (okTitle) title++;
         if (okAlt) alt++;
         if (okCorrupted) corrupted++;
+        // TYPE is stated for reports only; compare where both sides have one.
+        const okType = c.type === null || !r || r.type === c.type;
+        if (c.type !== null && r) {
+          typed++;
+          if (okType) type++;
+        }
         const why: string[] = [];
         if (!okTitle) why.push(`title ${JSON.stringify(got)} != ${JSON.stringify(c.title)}`);
         if (!okAlt) why.push(`alt ${JSON.stringify(gotAlts)} != ${JSON.stringify(c.alts)}`);
         if (!okCorrupted) why.push(`corrupted ${r?.corrupted} != ${c.corrupted}`);
+        if (!okType) why.push(`type ${r?.type} != ${c.type}`);
         if (why.length > 0) failures.push(`  ${name}: ${why.join('; ')}`);
       }
       const n = names.length;
-      const score = { title: title / n, alt: alt / n, corrupted: corrupted / n };
+      const score = { title: title / n, alt: alt / n, corrupted: corrupted / n, type: type / typed };
       console.log(
-        `syzkaller linux/report: ${n} files, title ${(100 * score.title).toFixed(1)}%, alt ${(100 * score.alt).toFixed(1)}%, corrupted ${(100 * score.corrupted).toFixed(1)}%\n${failures.join('\n')}`,
+        `syzkaller linux/report: ${n} files, title ${(100 * score.title).toFixed(1)}%, alt ${(100 * score.alt).toFixed(1)}%, corrupted ${(100 * score.corrupted).toFixed(1)}%, type ${(100 * score.type).toFixed(1)}% of ${typed}\n${failures.join('\n')}`,
       );
       expect(score.title).toBeGreaterThanOrEqual(0.95);
       expect(score.alt).toBeGreaterThanOrEqual(0.9);
@@ -54,6 +64,7 @@ describe.skipIf(!existsSync(dir) && process.env.KTRIAGE_REQUIRE_ALL !== '1')(
       expect(score.title).toBeGreaterThanOrEqual(ratchet.title);
       expect(score.alt).toBeGreaterThanOrEqual(ratchet.alt);
       expect(score.corrupted).toBeGreaterThanOrEqual(ratchet.corrupted);
+      expect(score.type).toBeGreaterThanOrEqual(ratchet.type);
     });
   },
 );
