@@ -138,15 +138,21 @@ function timeIt(f: () => void): number {
   return best;
 }
 
-/** t(2n)/t(n): about 2 for linear work, about 4 for quadratic. */
+/** t(2n)/t(n): about 2 for linear work, about 4 for quadratic. Each measurement repeats the parse
+ * enough times to take tens of milliseconds, so that scheduler noise on a shared machine averages out. */
 function growth(make: (n: number) => string, n: number): number {
   const small = make(n);
   const big = make(2 * n);
   parseLog(small);
   parseLog(big);
-  const t1 = timeIt(() => parseLog(small));
-  const t2 = timeIt(() => parseLog(big));
-  return t2 / Math.max(t1, 0.5);
+  const once = timeIt(() => parseLog(small));
+  const reps = Math.max(1, Math.ceil(40 / Math.max(once, 0.05)));
+  const many = (s: string) => () => {
+    for (let i = 0; i < reps; i++) parseLog(s);
+  };
+  const t1 = timeIt(many(small));
+  const t2 = timeIt(many(big));
+  return t2 / t1;
 }
 
 describe('linear time', () => {
