@@ -6,6 +6,7 @@
 //
 //   npm run bench:history -- --repo /path/to/repo.git [--range A..B] [--funcs 10]
 // Without --repo it uses this project's own repository (small; the ratios then mean little).
+// --query-only FILE reuses an index built earlier and runs only the -L comparison.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,12 +22,13 @@ const { values } = parseArgs({
     range: { type: 'string' },
     funcs: { type: 'string', default: '10' },
     keep: { type: 'string' },
+    'query-only': { type: 'string' },
   },
 });
 const repo = resolve(values.repo ?? resolve(import.meta.dirname, '..'));
 const gitDir = gitDirOf(repo);
 const tmp = mkdtempSync(join(tmpdir(), 'ktriage-bench-history-'));
-const indexFile = values.keep ?? join(tmp, 'index.sqlite');
+const indexFile = values['query-only'] ?? values.keep ?? join(tmp, 'index.sqlite');
 
 function gitPass(args: string[]): Promise<{ bytes: number; seconds: number; code: number }> {
   return new Promise((res, rej) => {
@@ -45,6 +47,11 @@ async function main() {
   process.stdout.write(
     `repository: ${repo}${values.range ? ` range ${values.range}` : ' (all branches and tags)'}\n`,
   );
+  if (!values['query-only']) await buildBench();
+  await queryBench();
+}
+
+async function buildBench() {
   // The baseline reads exactly what the indexer reads: same revisions, driver, excludes.
   const revs = values.range ? values.range.split(/\s+/) : ['--branches', '--tags', '--remotes', 'HEAD'];
   let pathspec: string[] = [];
@@ -70,7 +77,9 @@ async function main() {
         .join(', ')}\n` +
       `RATIO build / git log = ${(build / baseline).toFixed(2)}x (target <= 1.5x)\n`,
   );
+}
 
+async function queryBench() {
   // Functions for the -L comparison: changed often, defined as `name(` at column 0 in HEAD's
   // file so that `-L:'^name(':file` finds the definition (git uses the first match).
   const idx = HistoryIndex.open(indexFile);
@@ -104,7 +113,9 @@ async function main() {
     const g0 = performance.now();
     const out = spawnSync(
       'git',
-      ['-C', repo, 'log', '--format=%H', '-s', `-L:^${c.func}(:${c.path}`, 'HEAD'],
+      // Same function boundaries as the index: without a C driver (bare repositories read no
+      // .gitattributes) -L ends the range at the first goto label and misses later changes.
+      ['-C', repo, ...lDriver.args, 'log', '--format=%H', '-s', `-L:^${c.func}(:${c.path}`, 'HEAD'],
       {
         env: gitEnv(),
         encoding: 'utf8',
