@@ -152,6 +152,16 @@ async function main(): Promise<void> {
     );
     const logs = corpusLogs();
     const pattern = await startMarkers();
+    // The CLI's fixed start-up cost (Node, tsx, command loading), measured on an empty log.
+    const empty = join(dir, 'empty.log');
+    closeSync(openSync(empty, 'w'));
+    const startup = best(() =>
+      run(
+        [process.execPath, '--require', hook, join(root, 'bin/ktriage.mjs'), 'parse', '--json', empty],
+        join(dir, 'out.txt'),
+        true,
+      ),
+    );
     const results: { mb: number; grep: Run; parse: Run; reports: number; grepCount: number }[] = [];
     for (const mb of [N_MB, 2 * N_MB]) {
       const file = join(dir, `console-${mb}.log`);
