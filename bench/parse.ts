@@ -197,6 +197,12 @@ async function main(): Promise<void> {
       `linearity: CPU time(2N)/time(N) = ${(b.parse.cpu / a.parse.cpu).toFixed(3)} for size x${(b.mb / a.mb).toFixed(3)} ` +
         `-> ${growth.toFixed(3)} normalised to 2x (target 1.8..2.2)`,
     );
+    const net = (b.parse.cpu - startup.cpu) / (a.parse.cpu - startup.cpu);
+    const netMbs = b.mb / (b.parse.cpu - startup.cpu);
+    console.log(
+      `start-up: ${startup.cpu.toFixed(2)} s CPU; without it: time(2N)/time(N) = ${net.toFixed(3)}, ` +
+        `ktriage ${netMbs.toFixed(0)} MB/s CPU at 2N, ratio ${(netMbs / (b.mb / b.grep.cpu)).toFixed(3)}`,
+    );
     console.log(
       `memory: peak RSS ${a.parse.rssMb.toFixed(0)} MB at N, ${b.parse.rssMb.toFixed(0)} MB at 2N (flat: streaming)`,
     );
