@@ -50,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ktriage: ${err.message}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`ktriage: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `ktriage: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return 3;
   }
 }

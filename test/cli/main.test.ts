@@ -16,3 +16,19 @@ describe('ktriage CLI entry point', () => {
     expect(r.stderr).toContain('no-such-command');
   });
 });
+
+describe('commands that read the store', () => {
+  it('say that a database does not exist instead of creating an empty one', async () => {
+    const { mkdtempSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ktriage-cli-'));
+    const db = join(dir, 'missing', 'k.db');
+    for (const args of [['buckets'], ['show', 'b1'], ['jobs']]) {
+      const r = spawnSync(process.execPath, [bin, ...args, '--db', db], { encoding: 'utf8' });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(db);
+    }
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
+  });
+});

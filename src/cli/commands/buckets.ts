@@ -1,6 +1,7 @@
 // `ktriage buckets [--json] [--since T] [--host H] [--kernel R] [--search TEXT]`
 import type { Command } from 'commander';
 import { UsageError } from '../main.ts';
+import { openStoreForCli } from '../store.ts';
 
 export function register(program: Command): void {
   program
@@ -18,7 +19,6 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most n buckets')
     .option('--json', 'print JSON: [{id, title, count, hosts, kernels, firstSeen, lastSeen}]')
     .action(async (o: Record<string, string | boolean | undefined>) => {
-      const { openStore } = await import('../../store/index.ts');
       const { parseTime } = await import('../../store/cli.ts');
       const sorts = ['lastSeen', 'firstSeen', 'count', 'title', 'hosts'];
       if (!sorts.includes(String(o.sort)))
@@ -32,12 +32,7 @@ export function register(program: Command): void {
       const limit = o.limit === undefined ? undefined : Number(o.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
         throw new UsageError(`--limit: "${o.limit}" is not a count`);
-      let store: Awaited<ReturnType<typeof openStore>>;
-      try {
-        store = await openStore(o.db as string | undefined);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+      const store = await openStoreForCli(o.db as string | undefined, { create: false });
       try {
         const r = await store.listBuckets({
           since,

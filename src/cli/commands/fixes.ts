@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../main.ts';
+import { openStoreForCli } from '../store.ts';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -67,13 +68,7 @@ export function register(program: Command): void {
       } else if (o.crash !== undefined) {
         const id = Number(o.crash);
         if (!Number.isInteger(id) || id <= 0) throw new UsageError(`--crash: "${o.crash}" is not a crash id`);
-        const { openStore } = await import('../../store/index.ts');
-        let store: Awaited<ReturnType<typeof openStore>>;
-        try {
-          store = await openStore(o.db as string | undefined);
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
+        const store = await openStoreForCli(o.db as string | undefined, { create: false });
         try {
           const crash = await store.getCrash(id);
           if (!crash) throw new UsageError(`--crash ${id}: no such crash in the store`);

@@ -1,6 +1,7 @@
 // `ktriage ingest [--host H] [--kernel R] PATH...`: store the crash reports of logs and bucket them.
 import type { Command } from 'commander';
 import { UsageError } from '../main.ts';
+import { openStoreForCli } from '../store.ts';
 
 export function register(program: Command): void {
   program
@@ -23,7 +24,6 @@ export function register(program: Command): void {
     .option('--batch <n>', 'logs per write transaction', '500')
     .option('--no-progress', 'never show a progress bar')
     .action(async (paths: string[], o: Record<string, string | boolean | undefined>) => {
-      const { openStore } = await import('../../store/index.ts');
       const { parseTime } = await import('../../store/cli.ts');
       const formats = ['console', 'kdump', 'pstore', 'journal', 'journal-json', 'journal-export'];
       if (o.format && !formats.includes(String(o.format))) {
@@ -35,12 +35,7 @@ export function register(program: Command): void {
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
-      let store: Awaited<ReturnType<typeof openStore>>;
-      try {
-        store = await openStore(o.db as string | undefined);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+      const store = await openStoreForCli(o.db as string | undefined, { create: true });
       try {
         if (o.job) {
           const { resolve } = await import('node:path');

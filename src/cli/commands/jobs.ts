@@ -1,6 +1,7 @@
 // `ktriage jobs [--json] [--state S]`: background jobs with state, attempts and timings.
 import type { Command } from 'commander';
 import { UsageError } from '../main.ts';
+import { openStoreForCli } from '../store.ts';
 
 export function register(program: Command): void {
   program
@@ -15,16 +16,10 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most n jobs (newest first)', '100')
     .option('--json', 'print JSON')
     .action(async (o: Record<string, string | boolean | undefined>) => {
-      const { openStore } = await import('../../store/index.ts');
       const states = ['queued', 'active', 'done', 'failed', 'cancelled'];
       if (o.state && !states.includes(String(o.state)))
         throw new UsageError(`--state: "${o.state}" is not one of ${states.join(', ')}`);
-      let store: Awaited<ReturnType<typeof openStore>>;
-      try {
-        store = await openStore(o.db as string | undefined);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+      const store = await openStoreForCli(o.db as string | undefined, { create: false });
       try {
         const jobs = await store.listJobs({
           state: o.state as never,

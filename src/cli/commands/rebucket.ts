@@ -1,6 +1,7 @@
 // `ktriage rebucket`: recompute every crash's bucket with the current rules (deterministic).
 import type { Command } from 'commander';
 import { UsageError } from '../main.ts';
+import { openStoreForCli } from '../store.ts';
 
 export function register(program: Command): void {
   program
@@ -12,13 +13,7 @@ export function register(program: Command): void {
     )
     .option('--json', 'print JSON')
     .action(async (o: Record<string, string | boolean | undefined>) => {
-      const { openStore } = await import('../../store/index.ts');
-      let store: Awaited<ReturnType<typeof openStore>>;
-      try {
-        store = await openStore(o.db as string | undefined);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+      const store = await openStoreForCli(o.db as string | undefined, { create: false });
       try {
         const r = await store.rebucket();
         process.stdout.write(

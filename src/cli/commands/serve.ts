@@ -1,6 +1,7 @@
 // `ktriage serve [--port P] [--host 127.0.0.1] [--db ...] [--demo]`: the HTTP API and dashboard.
 import type { Command } from 'commander';
 import { UsageError } from '../main.ts';
+import { openStoreForCli } from '../store.ts';
 
 export function register(program: Command): void {
   program
@@ -21,14 +22,8 @@ export function register(program: Command): void {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port: "${o.port}" is not a port`);
-      const { openStore } = await import('../../store/index.ts');
       const { startServer } = await import('../../server/index.ts');
-      let store: Awaited<ReturnType<typeof openStore>>;
-      try {
-        store = await openStore(o.db as string | undefined);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+      const store = await openStoreForCli(o.db as string | undefined, { create: true });
       if (o.demo) {
         const { loadDemo } = await import('../../server/pages/demo.ts');
         const r = await loadDemo(store);

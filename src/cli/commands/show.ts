@@ -1,6 +1,7 @@
 // `ktriage show BUCKET|CRASH [--json]`: b12 (or 12) is bucket 12, c34 is crash 34.
 import type { Command } from 'commander';
 import { UsageError } from '../main.ts';
+import { openStoreForCli } from '../store.ts';
 
 export function register(program: Command): void {
   program
@@ -16,16 +17,10 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .option('--limit <n>', 'members to list for a bucket', '20')
     .action(async (ref: string, o: Record<string, string | boolean | undefined>) => {
-      const { openStore } = await import('../../store/index.ts');
       const { parseRef } = await import('../../store/cli.ts');
       const r = parseRef(ref);
       if (!r) throw new UsageError(`"${ref}" is not a bucket (b12 or 12) or crash (c34) reference`);
-      let store: Awaited<ReturnType<typeof openStore>>;
-      try {
-        store = await openStore(o.db as string | undefined);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+      const store = await openStoreForCli(o.db as string | undefined, { create: false });
       try {
         const out = (s: string) => process.stdout.write(s);
         if (r.kind === 'bucket') {

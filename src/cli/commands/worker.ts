@@ -2,6 +2,7 @@
 // on any machines share the pg-boss queue; on SQLite it runs the in-process runner on that file.
 import type { Command } from 'commander';
 import { UsageError } from '../main.ts';
+import { openStoreForCli } from '../store.ts';
 
 export function register(program: Command): void {
   program
@@ -15,17 +16,11 @@ export function register(program: Command): void {
     )
     .option('--concurrency <n>', 'jobs at once in this process', '1')
     .action(async (o: Record<string, string | undefined>) => {
-      const { openStore } = await import('../../store/index.ts');
       const { LocalRunner, PgBossWorker } = await import('../../jobs/queue.ts');
       const n = Number(o.concurrency);
       if (!Number.isInteger(n) || n < 1 || n > 64)
         throw new UsageError(`--concurrency: "${o.concurrency}" is not 1..64`);
-      let store: Awaited<ReturnType<typeof openStore>>;
-      try {
-        store = await openStore(o.db);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+      const store = await openStoreForCli(o.db, { create: true });
       const w =
         store.dialect === 'postgres'
           ? new PgBossWorker(store, { concurrency: n })
