@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { applyIngestPragmas } from '../src/store/db.ts';
 import { openStore } from '../src/store/index.ts';
 import { type PreparedLog, prepareLog } from '../src/store/prepare.ts';
 import { corpusReports } from '../test/store/corpus.ts';
@@ -154,6 +155,8 @@ async function rawSqlite(file: string, rows: PreparedLog[]): Promise<number> {
   const db = new Sqlite(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // The store's own throughput pragmas, so the baseline is the same engine configuration.
+  applyIngestPragmas(db);
   const perStmt = 100;
   const one = `(${COLS.map(() => '?').join(',')})`;
   const stmt = db.prepare(
