@@ -58,13 +58,33 @@ function isCorruptedLine(line: string): boolean {
   return line.includes('should_fail') && CORRUPTED_LINES.some((r) => r.test(line));
 }
 
+// Function names recur across the reports of a log, and the skip alternation is long (an
+// unanchored scan of ~100 alternatives per frame): remember its verdict per name, bounded.
+const skipVerdicts = new WeakMap<RegExp, Map<string, boolean>>();
+const SKIP_VERDICTS_MAX = 1 << 14;
+
+function skipped(skip: RegExp, f: string): boolean {
+  let seen = skipVerdicts.get(skip);
+  if (!seen) {
+    seen = new Map();
+    skipVerdicts.set(skip, seen);
+  }
+  let v = seen.get(f);
+  if (v === undefined) {
+    v = skip.test(f);
+    if (seen.size >= SKIP_VERDICTS_MAX) seen.clear();
+    seen.set(f, v);
+  }
+  return v;
+}
+
 function appendFrames(frames: string[], m: RegExpExecArray | null, skip: RegExp): void {
   if (!m) return;
   for (let i = 1; i < m.length; i++) {
     const raw = m[i];
     if (raw === undefined) continue;
     const f = raw.startsWith('_R') || raw.startsWith('_Z') ? demangle(raw) : raw;
-    if (!skip.test(f)) frames.push(f);
+    if (!skipped(skip, f)) frames.push(f);
   }
 }
 

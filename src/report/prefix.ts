@@ -28,7 +28,29 @@ const SYSLOG_RE =
   /^(?:[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) \S+ ([^\s:[]+)(?:\[\d+\])?: /;
 const DROPPED_RE = /^\*\* \d+ printk messages dropped \*\* /;
 const LEVEL_RE = /^<(\d+)>/;
-const TIME_RE = /^\[[ \t]*(\d+)\.(\d+)\]/;
+// timestampEnd()'s side results: where the seconds start, and whether the padding held a tab.
+let timeStart = 0;
+let timeTab = false;
+
+/** `[ \t*digits.digits]` at the start of s (syzkaller's timestamp): the index after `]`, else 0. */
+function timestampEnd(s: string): number {
+  let i = 1;
+  let tab = false;
+  for (let c = s.charCodeAt(i); c === 0x20 || c === 0x09; c = s.charCodeAt(++i)) if (c === 0x09) tab = true;
+  const start = i;
+  while (isDigit(s.charCodeAt(i))) i++;
+  if (i === start || s.charCodeAt(i) !== 0x2e) return 0;
+  const frac = ++i;
+  while (isDigit(s.charCodeAt(i))) i++;
+  if (i === frac || s.charCodeAt(i) !== 0x5d) return 0;
+  timeStart = start;
+  timeTab = tab;
+  return i + 1;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
 const CALLER_RE = /^\[ *[CT]\d+\]/;
 
 /** Strips a syslog/journal prefix; null when the line is another program's. */
@@ -83,25 +105,25 @@ export function parsePrefix(raw: string): LinePrefix {
   let context = CONTEXT_NONE;
   let stripped = line;
   if (rest.charCodeAt(0) === 0x5b) {
-    const t = TIME_RE.exec(rest);
-    if (t) {
-      time = Number(`${t[1]}.${t[2]}`);
-      let after = rest.slice(t[0].length);
+    const t = timestampEnd(rest);
+    if (t > 0) {
+      time = Number(rest.slice(timeStart, t - 1));
+      let at = t;
       let caller: string | null = null;
-      if (after.charCodeAt(0) === 0x5b) {
-        const c = CALLER_RE.exec(after);
+      if (rest.charCodeAt(at) === 0x5b) {
+        const c = CALLER_RE.exec(rest.slice(at));
         if (c) {
           caller = c[0];
-          after = after.slice(c[0].length);
+          at += c[0].length;
         }
       }
-      if (after.charCodeAt(0) === 0x20) {
+      if (rest.charCodeAt(at) === 0x20) {
         context = caller ?? CONTEXT_CONSOLE;
-        stripped = after.slice(1);
-      } else if (after.length === 0 || (t[0].includes('\t') && caller === null)) {
+        stripped = rest.slice(at + 1);
+      } else if (at === rest.length || (timeTab && caller === null)) {
         // `[\t68764.975944]Call Trace:`: a tab-padded timestamp glued to the text (some syslog captures).
         context = caller ?? CONTEXT_CONSOLE;
-        stripped = after;
+        stripped = rest.slice(at);
       }
     } else {
       // A bare caller id without a timestamp (`[C1] text`, `[ T12] text`).

@@ -45,12 +45,21 @@ const LOOKBACK_CHARS = 64 * 1024;
 const KERNEL_LINE = /(?:^|\n)(?:<\d+>)?\[ *\d+\.\d+\]/;
 // The fast path stops at header candidates and at the console-hangup marker (so skipped text needs no second scan).
 const ANY_HEADER_G = new RegExp(`${ANY_HEADER.source}|serialport: VM disconnected\\.`, 'g');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A superset of the lines process() must look at closely (see there). */
+const LINE_HOT = new RegExp(
+  [ANY_HEADER.source, ...['serialport: VM disconnected.', ...INFO_MESSAGES_WITH_STACK].map(escapeRe)].join(
+    '|',
+  ),
+);
 /** Lines a report keeps after a later report started (for its corrupted checks). */
 const TAIL_LINES = 400;
 const REPLAY_MARK = '** replaying previous printk message **';
 const VM_DISCONNECTED = 'serialport: VM disconnected.';
 const STACK_START_ANY = /Call [Tt]race|[Bb]acktrace:|Allocated by task|Freed by task/;
 const DISABLING_LOCK_DEBUGGING = 'Disabling lock debugging due to kernel taint';
+
+const NO_REPORTS: readonly OpenReport[] = [];
 
 export interface ReportLine {
   text: string;
@@ -233,14 +242,17 @@ export class CrashLogParser {
   }
 
   private process(raw: string, lineNo: number, next: string | null): void {
-    if (!this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
+    // One native scan tells whether the line may hold a header, the hang-up marker or an info
+    // message with a stack; most lines hold none, and then the checks below need not run.
+    const hot = LINE_HOT.test(raw);
+    if (hot && !this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
     const prefix = parsePrefix(raw);
     if (prefix.foreign) return;
     if (!this.kernelSeen && (prefix.context !== CONTEXT_NONE || raw.includes('Linux version '))) {
       this.kernelSeen = true;
       this.done = this.done.filter((d) => !d.firmware);
     }
-    let oops = matchOops(raw);
+    let oops = hot ? matchOops(raw) : null;
     // A truncated message that the console replays in full right after: wait for the full copy.
     if (oops && next?.includes(REPLAY_MARK)) oops = null;
     const shared = prefix.context === CONTEXT_NONE || prefix.context === CONTEXT_CONSOLE;
@@ -253,11 +265,13 @@ export class CrashLogParser {
         // secondReportPos), used for the corrupted checks and, with a caller id, for the title.
         for (const r of this.open) if (shared || r.context === prefix.context) this.toTail(r);
       }
-    } else if (this.open.length > 0 && INFO_MESSAGES_WITH_STACK.some((m) => raw.includes(m))) {
+    } else if (hot && this.open.length > 0 && INFO_MESSAGES_WITH_STACK.some((m) => raw.includes(m))) {
       const owner = this.ownerOf(prefix.context);
       if (owner) this.toTail(owner);
     }
-    for (const r of [...this.open]) {
+    // close() splices this.open: iterate over a copy (none is needed while no report is open).
+    const open = this.open.length === 0 ? NO_REPORTS : this.open.slice();
+    for (const r of open) {
       if (prefix.context === r.context || (r.cpuTraceback && isCpuContext(prefix.context))) {
         this.append(r, prefix, lineNo);
       } else if (lineNo - r.lastSeen > (r.tail ? TAIL_LINES : this.idleLines)) {
