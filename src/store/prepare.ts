@@ -5,6 +5,7 @@ import { parseLog } from '../report/index.ts';
 import type { CrashReport } from '../report/types.ts';
 import { frameSignature } from '../signature/index.ts';
 import { signatureKey } from './bucketing.ts';
+import { encodeReport } from './compact.ts';
 import { toIso } from './db.ts';
 import { decodeLog, extractLog } from './formats.ts';
 import type { IngestInput, LogFormat } from './types.ts';
@@ -19,7 +20,7 @@ export interface PreparedCrash {
   signature: string[];
   /** signatureKey(title, signature): bucketing rule 0. */
   sigKey: string;
-  /** JSON of report and signature, made here (outside the write lock). */
+  /** The report's stored form (compact.ts) and the signature's JSON, made here (outside the write lock). */
   reportJson: string;
   signatureJson: string;
   rawText: string;
@@ -105,7 +106,7 @@ export function prepareLog(input: IngestInput, receivedAt = new Date().toISOStri
       kind: report.kind,
       signature,
       sigKey: signatureKey(report.title, signature),
-      reportJson: JSON.stringify(report),
+      reportJson: encodeReport(report),
       signatureJson: JSON.stringify(signature),
       rawText,
       rawStartLine: report.startLine,

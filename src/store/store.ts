@@ -4,6 +4,7 @@ import { type Insertable, sql } from 'kysely';
 import type { CrashReport } from '../report/types.ts';
 import { stackSimilarity } from '../signature/index.ts';
 import { Bucketer, DEFAULT_RULES, signatureKey } from './bucketing.ts';
+import { decodeReport } from './compact.ts';
 import { type Database, type Db, nowIso, type OpenedDb, toIso, withWriteLock } from './db.ts';
 import { InputError } from './formats.ts';
 import type { JobBackend } from './jobs-backend.ts';
@@ -831,7 +832,7 @@ export class KyselyStore implements Store {
       ...this.toSummary(r),
       rawText: r.raw_text,
       rawStartLine: num(r.raw_start_line),
-      report: JSON.parse(r.report) as CrashReport,
+      report: decodeReport(r.report),
       signature: JSON.parse(r.signature) as string[],
       contentHash: r.content_hash,
       kernelBuild: r.build || null,
