@@ -36,16 +36,21 @@ let timeTab = false;
 function timestampEnd(s: string): number {
   let i = 1;
   let tab = false;
-  for (let c = s.charCodeAt(i); c === 0x20 || c === 0x09; c = s.charCodeAt(++i)) if (c === 0x09) tab = true;
+  for (let c = code(s, i); c === 0x20 || c === 0x09; c = code(s, ++i)) if (c === 0x09) tab = true;
   const start = i;
-  while (isDigit(s.charCodeAt(i))) i++;
-  if (i === start || s.charCodeAt(i) !== 0x2e) return 0;
+  while (isDigit(code(s, i))) i++;
+  if (i === start || code(s, i) !== 0x2e) return 0;
   const frac = ++i;
-  while (isDigit(s.charCodeAt(i))) i++;
-  if (i === frac || s.charCodeAt(i) !== 0x5d) return 0;
+  while (isDigit(code(s, i))) i++;
+  if (i === frac || code(s, i) !== 0x5d) return 0;
   timeStart = start;
   timeTab = tab;
   return i + 1;
+}
+
+/** s.charCodeAt(i), or -1 past the end: optimised code that reads past the end of a string deopts. */
+function code(s: string, i: number): number {
+  return i < s.length ? s.charCodeAt(i) : -1;
 }
 
 function isDigit(c: number): boolean {
@@ -55,7 +60,7 @@ const CALLER_RE = /^\[ *[CT]\d+\]/;
 
 /** Strips a syslog/journal prefix; null when the line is another program's. */
 function stripSyslog(line: string): string | null {
-  const c = line.charCodeAt(0);
+  const c = code(line, 0);
   // Cheap first-character test: most console lines start with '[' and need no regex.
   if ((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) {
     if (c >= 0x41 && !MONTHS.has(line.slice(0, 3))) return line;
@@ -84,18 +89,18 @@ export function parsePrefix(raw: string): LinePrefix {
   let level: number | null = null;
   let time: number | null = null;
   // Optional "** N printk messages dropped ** " and "<anything> login: " junk before the timestamp.
-  if (rest.charCodeAt(0) === 0x2a) {
+  if (code(rest, 0) === 0x2a) {
     const d = DROPPED_RE.exec(rest);
     if (d) rest = rest.slice(d[0].length);
   }
-  if (rest.charCodeAt(0) !== 0x5b && rest.charCodeAt(0) !== 0x3c) {
+  if (code(rest, 0) !== 0x5b && code(rest, 0) !== 0x3c) {
     const login = rest.indexOf(' login: ');
     if (login >= 0) {
       const after = rest.slice(login + 8);
-      if (after.charCodeAt(0) === 0x5b || after.charCodeAt(0) === 0x3c) rest = after;
+      if (code(after, 0) === 0x5b || code(after, 0) === 0x3c) rest = after;
     }
   }
-  if (rest.charCodeAt(0) === 0x3c) {
+  if (code(rest, 0) === 0x3c) {
     const l = LEVEL_RE.exec(rest);
     if (l) {
       level = Number(l[1]);
@@ -104,20 +109,20 @@ export function parsePrefix(raw: string): LinePrefix {
   }
   let context = CONTEXT_NONE;
   let stripped = line;
-  if (rest.charCodeAt(0) === 0x5b) {
+  if (code(rest, 0) === 0x5b) {
     const t = timestampEnd(rest);
     if (t > 0) {
       time = Number(rest.slice(timeStart, t - 1));
       let at = t;
       let caller: string | null = null;
-      if (rest.charCodeAt(at) === 0x5b) {
+      if (code(rest, at) === 0x5b) {
         const c = CALLER_RE.exec(rest.slice(at));
         if (c) {
           caller = c[0];
           at += c[0].length;
         }
       }
-      if (rest.charCodeAt(at) === 0x20) {
+      if (code(rest, at) === 0x20) {
         context = caller ?? CONTEXT_CONSOLE;
         stripped = rest.slice(at + 1);
       } else if (at === rest.length || (timeTab && caller === null)) {
@@ -128,7 +133,7 @@ export function parsePrefix(raw: string): LinePrefix {
     } else {
       // A bare caller id without a timestamp (`[C1] text`, `[ T12] text`).
       const c = CALLER_RE.exec(rest);
-      if (c && rest.charCodeAt(c[0].length) === 0x20) {
+      if (c && code(rest, c[0].length) === 0x20) {
         context = c[0];
         stripped = rest.slice(c[0].length + 1);
       }
