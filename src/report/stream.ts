@@ -212,10 +212,25 @@ export class CrashLogParser {
   /** Turns the skipped text into parsed window lines (only when a report is about to start). */
   private materializeLookback(): void {
     if (this.lookback === '') return;
-    const lines = this.lookback.split('\n');
-    lines.pop(); // the text ends with a newline
-    // A prefix is at most 50 lines of one context: the newest 64 skipped lines are enough.
-    const keep = lines.slice(-64);
+    // A prefix is at most 50 lines of one context: the newest 64 skipped lines are enough. Only
+    // they are split off (the look-back holds ~1000 lines): the lines of text.split('\n') without
+    // the piece after the final newline, newest 64.
+    const lb = this.lookback;
+    const lastNl = lb.lastIndexOf('\n');
+    let keep: string[] = [];
+    if (lastNl >= 0) {
+      let cut = lastNl;
+      let from = -1;
+      for (let k = 0; k < 64; k++) {
+        const q = cut > 0 ? lb.lastIndexOf('\n', cut - 1) : -1;
+        if (q < 0) {
+          from = 0;
+          break;
+        }
+        cut = q;
+      }
+      keep = lb.slice(from === 0 ? 0 : cut + 1, lastNl).split('\n');
+    }
     const first = this.lookbackEnd - keep.length + 1;
     const win = keep.map((raw, i) => ({
       prefix: parsePrefix(raw.slice(0, MAX_LINE_CHARS)),
