@@ -141,6 +141,11 @@ export interface OpenedDb {
   pgUrl: string | null;
   /** The SQLite file path, or null on PostgreSQL. */
   file: string | null;
+  /**
+   * The better-sqlite3 connection under Kysely (SQLite only): the ingest hot path runs its
+   * multi-row crash INSERT as a cached prepared statement on it, inside the same transaction.
+   */
+  sqlite?: import('better-sqlite3').Database;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -195,7 +200,7 @@ export async function openDb(url?: string | null): Promise<OpenedDb> {
   conn.pragma('busy_timeout = 60000');
   applyIngestPragmas(conn);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
-  return { db, dialect: 'sqlite', location: file, pgUrl: null, file };
+  return { db, dialect: 'sqlite', location: file, pgUrl: null, file, sqlite: conn };
 }
 
 /**
