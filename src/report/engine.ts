@@ -73,7 +73,9 @@ function skipped(skip: RegExp, f: string): boolean {
   if (v === undefined) {
     v = skip.test(f);
     if (seen.size >= SKIP_VERDICTS_MAX) seen.clear();
-    seen.set(f, v);
+    // f is a slice of the line, itself a slice of a whole input chunk: key the map by a copy so
+    // that it does not keep the chunks alive (concatenation then slice makes a fresh string).
+    seen.set(` ${f}`.slice(1), v);
   }
   return v;
 }
