@@ -1,7 +1,7 @@
 // Schema migrations, one list for both dialects. Each migration runs once, in order, inside the
 // store's write lock (so eight processes opening a fresh database at once migrate it once).
 // Never edit a released migration: append a new one.
-import type { CreateTableBuilder } from 'kysely';
+import { type CreateTableBuilder, sql } from 'kysely';
 import { signatureKey } from './bucketing.ts';
 import { type Db, nowIso, type OpenedDb, withWriteLock } from './db.ts';
 import type { Dialect } from './types.ts';
@@ -164,6 +164,25 @@ const MIGRATIONS: Migration[] = [
           .insertInto('signatures')
           .values(all.slice(i, i + 400))
           .execute();
+    },
+  },
+  {
+    version: 3,
+    name: 'crashes: lz4 TOAST compression of raw_text/report/signature on PostgreSQL',
+    async up(db, d) {
+      // pglz compressing each ~2-5 KB value was the largest part of a crash row's INSERT on
+      // PostgreSQL; lz4 is several times cheaper. Only servers built with lz4 (14+) offer it, and
+      // only newly written values use it; on SQLite there is nothing to do.
+      if (d !== 'postgres') return;
+      const r = await sql<{ ok: boolean }>`
+        select 'lz4' = any(enumvals) as ok from pg_settings where name = 'default_toast_compression'`.execute(
+        db,
+      );
+      if (!r.rows[0]?.ok) return;
+      await sql`alter table crashes
+        alter column raw_text set compression lz4,
+        alter column report set compression lz4,
+        alter column signature set compression lz4`.execute(db);
     },
   },
 ];
