@@ -528,26 +528,34 @@ export class KyselyStore implements Store {
     return r?.m == null ? 0 : num(r.m);
   }
 
-  /** Re-derives count and first/last seen of buckets from their members (always consistent). */
+  /**
+   * Re-derives count and first/last seen of buckets from their members (always consistent): one
+   * grouped scan of the members per chunk (UPDATE ... FROM, in both dialects) instead of three
+   * correlated subqueries per bucket.
+   */
   private async recount(trx: Db, bucketIds: number[]): Promise<void> {
     for (const part of chunks(bucketIds.sort((a, b) => a - b))) {
       await trx
         .updateTable('buckets')
+        .from(
+          trx
+            .selectFrom('crashes')
+            .select((eb) => [
+              'crashes.bucket_id as bid',
+              eb.fn.countAll<number>().as('n'),
+              eb.fn.min('crashes.occurred_at').as('f'),
+              eb.fn.max('crashes.occurred_at').as('l'),
+            ])
+            .where('crashes.bucket_id', 'in', part)
+            .groupBy('crashes.bucket_id')
+            .as('g'),
+        )
         .set((eb) => ({
-          count: eb
-            .selectFrom('crashes')
-            .select((e) => e.fn.countAll<number>().as('n'))
-            .whereRef('crashes.bucket_id', '=', 'buckets.id'),
-          first_seen: eb
-            .selectFrom('crashes')
-            .select((e) => e.fn.min('crashes.occurred_at').as('t'))
-            .whereRef('crashes.bucket_id', '=', 'buckets.id'),
-          last_seen: eb
-            .selectFrom('crashes')
-            .select((e) => e.fn.max('crashes.occurred_at').as('t'))
-            .whereRef('crashes.bucket_id', '=', 'buckets.id'),
+          count: eb.ref('g.n'),
+          first_seen: eb.ref('g.f'),
+          last_seen: eb.ref('g.l'),
         }))
-        .where('id', 'in', part)
+        .whereRef('buckets.id', '=', 'g.bid')
         .execute();
     }
   }
