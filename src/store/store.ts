@@ -1,7 +1,6 @@
 // The Store over Kysely: one code path for SQLite and PostgreSQL. Writes go through
 // withWriteLock (one bucketing writer at a time across processes); parsing happens before the lock.
 import { type Insertable, sql } from 'kysely';
-import type { CrashReport } from '../report/types.ts';
 import { stackSimilarity } from '../signature/index.ts';
 import { Bucketer, DEFAULT_RULES, signatureKey } from './bucketing.ts';
 import { decodeReport } from './compact.ts';
