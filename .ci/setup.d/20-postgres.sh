@@ -30,6 +30,9 @@ su postgres -c "psql -v ON_ERROR_STOP=1 -qtAc \"SELECT 1 FROM pg_roles WHERE rol
   su postgres -c "psql -v ON_ERROR_STOP=1 -qc \"CREATE ROLE $user LOGIN PASSWORD '$pass' CREATEDB\""
 su postgres -c "psql -v ON_ERROR_STOP=1 -qtAc \"SELECT 1 FROM pg_database WHERE datname='$db'\"" | grep -q 1 ||
   su postgres -c "psql -v ON_ERROR_STOP=1 -qc \"CREATE DATABASE $db OWNER $user\""
+# Tests drop their databases WITH (FORCE); an autovacuum worker on them can only be signalled by
+# a member of pg_signal_backend.
+su postgres -c "psql -v ON_ERROR_STOP=1 -qc \"GRANT pg_signal_backend TO $user\"" >/dev/null
 url="postgres://$user:$pass@127.0.0.1:5432/$db"
 if [ -n "${KTRIAGE_CI_ENV:-}" ]; then
   echo "export KTRIAGE_TEST_PG=$url" >>"$KTRIAGE_CI_ENV"

@@ -54,7 +54,18 @@ export async function freshDb(dialect: 'sqlite' | 'postgres'): Promise<TestDb> {
       const c = new pg.Client({ connectionString: PG_BASE });
       await c.connect();
       try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // An autovacuum worker on the database makes FORCE fail for a non-superuser ("must be a
+        // member of the role whose process is being terminated"), typically right after a load
+        // test: wait for it and retry.
+        for (let i = 0; ; i++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            break;
+          } catch (err) {
+            if (i >= 40) throw err;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
       } finally {
         await c.end();
       }
