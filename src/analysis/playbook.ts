@@ -206,6 +206,11 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     const start = task.frames.indexOf(exc.frame);
     for (const f of task.frames.slice(start + 1)) {
       if (f.level < 0 || f.exception) break;
+      // crash may also list the faulting function as a frame of its own at the exception RIP (a
+      // return address left just below the exception RSP, e.g. from a call to printk before BUG):
+      // it is the same activation as the exception frame, not a caller.
+      if (frames.length === 1 && f.func === frames[0]!.func && BigInt(`0x${f.pc}`) === frames[0]!.pc)
+        continue;
       frames.push({
         index: frames.length,
         level: f.level,
