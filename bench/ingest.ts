@@ -16,6 +16,7 @@ import pg from 'pg';
 import { applyIngestPragmas } from '../src/store/db.ts';
 import { openStore } from '../src/store/index.ts';
 import { type PreparedLog, prepareLog } from '../src/store/prepare.ts';
+import { CRASH_COLS } from '../src/store/store.ts';
 import { corpusReports } from '../test/store/corpus.ts';
 
 const args = process.argv.slice(2);
@@ -68,23 +69,8 @@ async function writeAll(store: Awaited<ReturnType<typeof openStore>>, rows: Prep
 // Raw baseline: the same crash rows, multi-row INSERT in BATCH-row transactions, no ORM, no
 // bucketing (every row points at one pre-made bucket, log, host, kernel).
 
-const COLS = [
-  'log_id',
-  'host_id',
-  'kernel_id',
-  'content_hash',
-  'received_at',
-  'occurred_at',
-  'title',
-  'kind',
-  'raw_text',
-  'raw_start_line',
-  'report',
-  'signature',
-  'bucket_id',
-  'join_rule',
-  'similarity',
-];
+// The store's crash columns less the id, which the raw baseline leaves to the database.
+const COLS = CRASH_COLS.filter((c) => c !== 'id');
 
 function rowValues(l: PreparedLog, hostId: number): unknown[][] {
   return l.crashes.map((c) => [

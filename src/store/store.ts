@@ -40,7 +40,7 @@ import type {
 const CHUNK = 400;
 
 /** Columns of a crash row, in the order of the SQLite prepared INSERT. */
-const CRASH_COLS = [
+export const CRASH_COLS = [
   'id',
   'log_id',
   'host_id',
@@ -861,23 +861,10 @@ export class KyselyStore implements Store {
   }
 
   async getCrash(id: number): Promise<Crash | null> {
-    const r = await this.db
-      .selectFrom('crashes as c')
-      .innerJoin('hosts as h', 'h.id', 'c.host_id')
-      .innerJoin('kernels as k', 'k.id', 'c.kernel_id')
+    const r = await this.crashSummaryQuery()
       .innerJoin('logs as l', 'l.id', 'c.log_id')
       .select([
-        'c.id as id',
-        'c.bucket_id as bucket_id',
-        'c.title as title',
-        'c.kind as kind',
-        'h.name as host',
-        'k.release as kernel',
         'k.build as build',
-        'c.occurred_at as occurred_at',
-        'c.received_at as received_at',
-        'c.join_rule as join_rule',
-        'c.similarity as similarity',
         'c.raw_text as raw_text',
         'c.raw_start_line as raw_start_line',
         'c.report as report',
