@@ -51,66 +51,42 @@ export function parseFrameLine(text: string, context: FrameContext): Frame | nul
     s = s.slice(2);
   }
   if (text.endsWith(' (unreliable)')) reliable = false;
+  // Every frame form fills the same fields; only where the name, offsets and source come from differ.
+  const frame = (
+    func: string,
+    offset: number | null,
+    size: number | null,
+    module: string | null,
+    inlined: boolean,
+    file: string | null,
+    line: number | null,
+  ): Frame => ({ func, offset, size, module, address, reliable, context, inlined, file, line });
   const arm = ARM_FROM.exec(s);
-  if (arm) {
-    return {
-      func: arm[1]!,
-      offset: parseNum(arm[2]?.slice(2)),
-      size: parseNum(arm[3]?.slice(2)),
-      module: arm[4] ?? null,
-      address,
-      reliable,
-      context,
-      inlined: false,
-      file: null,
-      line: null,
-    };
-  }
+  if (arm)
+    return frame(
+      arm[1]!,
+      parseNum(arm[2]?.slice(2)),
+      parseNum(arm[3]?.slice(2)),
+      arm[4] ?? null,
+      false,
+      null,
+      null,
+    );
   const from = ARM_FROM_BARE.exec(s);
-  if (from) {
-    return {
-      func: from[1]!,
-      offset: null,
-      size: null,
-      module: null,
-      address,
-      reliable,
-      context,
-      inlined: false,
-      file: null,
-      line: null,
-    };
-  }
+  if (from) return frame(from[1]!, null, null, null, false, null, null);
   const m = FRAME_BODY.exec(s);
-  if (m) {
-    return {
-      func: m[1]!,
-      offset: parseNum(m[2]!.slice(2)),
-      size: parseNum(m[3]!.slice(2)),
-      module: m[4] ?? null,
-      address,
-      reliable,
-      context,
-      inlined: m[7] !== undefined,
-      file: m[5] ?? null,
-      line: m[6] !== undefined ? Number(m[6]) : null,
-    };
-  }
+  if (m)
+    return frame(
+      m[1]!,
+      parseNum(m[2]!.slice(2)),
+      parseNum(m[3]!.slice(2)),
+      m[4] ?? null,
+      m[7] !== undefined,
+      m[5] ?? null,
+      m[6] !== undefined ? Number(m[6]) : null,
+    );
   const inl = INLINE_FRAME.exec(s);
-  if (inl) {
-    return {
-      func: inl[1]!,
-      offset: null,
-      size: null,
-      module: null,
-      address,
-      reliable,
-      context,
-      inlined: true,
-      file: inl[2]!,
-      line: Number(inl[3]),
-    };
-  }
+  if (inl) return frame(inl[1]!, null, null, null, true, inl[2]!, Number(inl[3]));
   return null;
 }
 
