@@ -30,27 +30,43 @@ interface Committed {
   crashes: number[];
 }
 
-/** Starts an ingest, kills it with SIGKILL after `ms`, returns what it said it committed. */
-function ingestAndKill(args: string[], ms: number): Promise<{ committed: Committed[]; killed: boolean }> {
+/**
+ * Starts an ingest and kills it with SIGKILL once it has reported `afterLines` logs (one JSON line
+ * per log, duplicates included) plus `delayMs`: tied to progress, not wall time, so the kill lands
+ * mid-run on fast and slow machines alike. `afterLines` 0 kills during start-up.
+ */
+function ingestAndKill(
+  args: string[],
+  afterLines: number,
+  delayMs: number,
+): Promise<{ committed: Committed[]; killed: boolean }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: process.env });
     let out = '';
+    let lines = 0;
+    let killed = false;
+    let t: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (t) return;
+      t = setTimeout(() => {
+        killed = p.exitCode === null && p.signalCode === null && p.kill('SIGKILL');
+      }, delayMs);
+    };
+    if (afterLines === 0) arm();
     p.stdout.on('data', (d) => {
       out += d;
+      for (const ch of String(d)) if (ch === '\n') lines++;
+      if (lines >= afterLines) arm();
     });
     p.stderr.on('data', () => {});
     p.on('error', reject);
-    let killed = false;
-    const t = setTimeout(() => {
-      killed = p.kill('SIGKILL');
-    }, ms);
     p.on('close', () => {
-      clearTimeout(t);
+      if (t) clearTimeout(t);
       // Only complete lines: a line cut by the kill was not fully reported.
-      const lines = out.split('\n');
-      lines.pop();
+      const all = out.split('\n');
+      all.pop();
       resolve({
-        committed: lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Committed),
+        committed: all.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Committed),
         killed,
       });
     });
@@ -75,10 +91,13 @@ describe.each(dialects())('faults on %s', (dialect) => {
       let kills = 0;
       for (let round = 0; round < KILLS; round++) {
         // Small batches: many commits, so kills land before, inside and between transactions.
-        const ms = 1500 + Math.floor(random() * 6000);
+        // Round 0 may die during start-up; later rounds die somewhere in the first 90% of logs
+        // (every run prints one line per log, so it cannot finish before the kill is armed).
+        const afterLines = round === 0 && random() < 0.25 ? 0 : Math.floor(random() * REPORTS * 0.9);
         const r = await ingestAndKill(
           ['ingest', '--db', db.url, '--host', 'victim', '--jsonl', '--batch', '7', dir],
-          ms,
+          afterLines,
+          afterLines === 0 ? 200 + Math.floor(random() * 800) : Math.floor(random() * 25),
         );
         if (r.killed) kills++;
         for (const c of r.committed) everCommitted.set(c.logId, c);
