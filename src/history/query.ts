@@ -497,24 +497,7 @@ function gitCandidates(
       const top = fixReasons.find((r) => r.kind !== 'fixes-after-base');
       if (top) top.score = bestFix;
     } else if (fixReasons.length > 0) fixReasons[0]!.score = -3;
-    if (row.stable) {
-      reasons.push({
-        kind: 'stable',
-        score: 2,
-        detail: `Cc: stable${row.stable_hint ? ` # ${row.stable_hint}` : ''}`,
-      });
-    }
-    if (words.size > 0) {
-      const cw = wordsOf(`${row.subject}\n${row.body}`);
-      const shared = [...words].filter((w) => cw.has(w));
-      if (shared.length > 0) {
-        reasons.push({
-          kind: 'words',
-          score: Math.min(4, shared.length),
-          detail: `shares words with the report: ${shared.slice(0, 8).join(', ')}`,
-        });
-      }
-    }
+    reasons.push(...stableAndWordReasons(row.stable, row.stable_hint, `${row.subject}\n${row.body}`, words));
     const revertedBy = (getReverts.all(row.sha) as string[]).filter((s) => !inBase.has(g.idOf.get(s) ?? -1));
     if (revertedBy.length > 0) {
       reasons.push({
@@ -570,6 +553,29 @@ function gitCandidates(
     });
   }
   return candidates;
+}
+
+/** Reasons any candidate earns alike, commit or posted patch: a stable tag, words shared with the report. */
+function stableAndWordReasons(
+  stable: unknown,
+  hint: string | null | undefined,
+  text: string,
+  words: Set<string>,
+): Reason[] {
+  const out: Reason[] = [];
+  if (stable) out.push({ kind: 'stable', score: 2, detail: `Cc: stable${hint ? ` # ${hint}` : ''}` });
+  if (words.size > 0) {
+    const cw = wordsOf(text);
+    const shared = [...words].filter((w) => cw.has(w));
+    if (shared.length > 0) {
+      out.push({
+        kind: 'words',
+        score: Math.min(4, shared.length),
+        detail: `shares words with the report: ${shared.slice(0, 8).join(', ')}`,
+      });
+    }
+  }
+  return out;
 }
 
 function otherIndex(all: HistoryIndex[], file: string): HistoryIndex | undefined {
@@ -733,23 +739,7 @@ function mailCandidates(
         detail: `Fixes: ${f.ref ?? ''} ("${f.subject ?? ''}") names ${home.length ? 'a commit in the base' : 'a patch posted before the base date'}`,
       });
     }
-    if (r.stable)
-      reasons.push({
-        kind: 'stable',
-        score: 2,
-        detail: `Cc: stable${r.stable_hint ? ` # ${r.stable_hint}` : ''}`,
-      });
-    if (words.size > 0) {
-      const cw = wordsOf(`${r.clean_subject}\n${r.body}`);
-      const shared = [...words].filter((w) => cw.has(w));
-      if (shared.length > 0) {
-        reasons.push({
-          kind: 'words',
-          score: Math.min(4, shared.length),
-          detail: `shares words with the report: ${shared.slice(0, 8).join(', ')}`,
-        });
-      }
-    }
+    reasons.push(...stableAndWordReasons(r.stable, r.stable_hint, `${r.clean_subject}\n${r.body}`, words));
     if (home.length > 0) {
       reasons.push({
         kind: 'mail',
