@@ -110,6 +110,16 @@ interface MemberRow {
   field: number | null;
 }
 
+/** A row of the refs table: a function stored into a field, an initialiser or a work item. */
+interface RefRow extends MemberRow {
+  kind: string;
+  via: string | null;
+  entry: string | null;
+  func: number | null;
+  file: number;
+  line: number;
+}
+
 /** Deterministic order: by file path, then line (file ids depend on indexing order). */
 function byLocation(a: Location, b: Location): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line;
@@ -335,16 +345,7 @@ export class SourceIndex {
         });
       }
     }
-    for (const r of this.st.refs!.all(id) as Array<
-      MemberRow & {
-        kind: string;
-        via: string | null;
-        entry: string | null;
-        func: number | null;
-        file: number;
-        line: number;
-      }
-    >) {
+    for (const r of this.st.refs!.all(id) as RefRow[]) {
       if (r.entry) {
         out.push({
           kind: r.entry,
@@ -403,16 +404,7 @@ export class SourceIndex {
         line: r.line,
       });
     }
-    for (const ref of this.st.refs!.all(id) as Array<
-      MemberRow & {
-        kind: string;
-        via: string | null;
-        entry: string | null;
-        func: number | null;
-        file: number;
-        line: number;
-      }
-    >) {
+    for (const ref of this.st.refs!.all(id) as RefRow[]) {
       const storedFunc =
         ref.func === null ? null : (this.st.funcById!.get(ref.func) as { name: number } | undefined);
       const storedIn = storedFunc
