@@ -92,3 +92,19 @@ export function fmtAge(iso: string, now: number): string {
   if (s < 36 * 3600) return `${Math.round(s / 3600)}h ago`;
   return `${Math.round(s / 86400)}d ago`;
 }
+
+/** Previous/next links around "Page N of M"; nothing when everything fits on one page. */
+export function pager(
+  label: string,
+  pageNo: number,
+  pages: number,
+  href: (p: number) => string,
+  words: [prev: string, next: string] = ['← Previous', 'Next →'],
+): SafeHtml | '' {
+  if (pages <= 1) return '';
+  return html`<nav class="pager" aria-label="${label}">
+${pageNo > 1 ? html`<a rel="prev" href="${href(pageNo - 1)}">${words[0]}</a>` : ''}
+<span>Page ${pageNo} of ${pages}</span>
+${pageNo < pages ? html`<a rel="next" href="${href(pageNo + 1)}">${words[1]}</a>` : ''}
+</nav>`;
+}

@@ -118,16 +118,23 @@ export function perDay(n: number, end = '2026-11-24'): { day: string; count: num
   }));
 }
 
+/** What a bucket list item and a bucket say alike: the seed's bucket of two machines. */
+const seedBucket = {
+  id: 3,
+  title: 'kernel BUG in nfs_unlock_request',
+  count: 2,
+  hosts: ['nfs-client-a', 'nfs-client-b'],
+  kernels: ['4.19-distro'],
+  firstSeen: '2026-11-20T10:00:00.000Z',
+  lastSeen: '2026-11-22T10:00:03.000Z',
+  kind: 'bug',
+} as const;
+
 export function bucketItem(over: Partial<BucketListItem> = {}): BucketListItem {
   return {
-    id: 3,
-    title: 'kernel BUG in nfs_unlock_request',
-    count: 2,
-    hosts: ['nfs-client-a', 'nfs-client-b'],
-    kernels: ['4.19-distro'],
-    firstSeen: '2026-11-20T10:00:00.000Z',
-    lastSeen: '2026-11-22T10:00:03.000Z',
-    kind: 'bug',
+    ...seedBucket,
+    hosts: [...seedBucket.hosts],
+    kernels: [...seedBucket.kernels],
     perDay: perDay(28),
     ...over,
   };
@@ -135,14 +142,9 @@ export function bucketItem(over: Partial<BucketListItem> = {}): BucketListItem {
 
 export function bucket(over: Partial<Bucket> = {}): Bucket {
   return {
-    id: 3,
-    title: 'kernel BUG in nfs_unlock_request',
-    count: 2,
-    hosts: ['nfs-client-a', 'nfs-client-b'],
-    kernels: ['4.19-distro'],
-    firstSeen: '2026-11-20T10:00:00.000Z',
-    lastSeen: '2026-11-22T10:00:03.000Z',
-    kind: 'bug',
+    ...seedBucket,
+    hosts: [...seedBucket.hosts],
+    kernels: [...seedBucket.kernels],
     signature: ['nfs_unlock_request', 'nfs_end_page_writeback'],
     representativeCrashId: 7,
     hostCounts: [

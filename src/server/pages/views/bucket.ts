@@ -10,7 +10,7 @@ import type {
 } from '../../../store/types.ts';
 import { dayChart, padDays } from '../charts.ts';
 import { html, query, type SafeHtml } from '../html.ts';
-import { fmtTime, page } from '../layout.ts';
+import { fmtTime, page, pager } from '../layout.ts';
 import { messagesBlock, reportFacts, traceTable } from './report.ts';
 
 export const MEMBERS_PAGE = 200;
@@ -81,14 +81,13 @@ export function renderBucket(v: BucketView): string {
 <td class="num">${c.similarity === null ? html`<span class="muted">—</span>` : c.similarity.toFixed(2)}</td>
 </tr>`,
   );
-  const pager =
-    pages > 1
-      ? html`<nav class="pager" aria-label="Pages of member crashes">
-${v.memberPage > 1 ? html`<a rel="prev" href="${query(`/buckets/${b.id}`, { page: v.memberPage - 1, all: v.allCounts ? 1 : null })}#members">← Newer</a>` : ''}
-<span>Page ${v.memberPage} of ${pages}</span>
-${v.memberPage < pages ? html`<a rel="next" href="${query(`/buckets/${b.id}`, { page: v.memberPage + 1, all: v.allCounts ? 1 : null })}#members">Older →</a>` : ''}
-</nav>`
-      : '';
+  const pagerNav = pager(
+    'Pages of member crashes',
+    v.memberPage,
+    pages,
+    (p) => `${query(`/buckets/${b.id}`, { page: p, all: v.allCounts ? 1 : null })}#members`,
+    ['← Newer', 'Older →'],
+  );
   const body = html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/">Buckets</a> › bucket ${b.id}</nav>
 <h1>${b.title}</h1>
 <dl class="facts inline">
@@ -127,7 +126,7 @@ ${traceTable(rep.report, rep.report.kernelRelease ?? rep.kernel, 'Call trace of 
 <thead><tr><th scope="col">Crash</th><th scope="col">Title</th><th scope="col">Host</th><th scope="col">Kernel</th><th scope="col">Occurred</th><th scope="col">Joined by</th><th scope="col" class="num">Similarity</th></tr></thead>
 <tbody>${memberRows}</tbody>
 </table></div>
-${pager}
+${pagerNav}
 </section>
 <section aria-labelledby="h-analyses"><h2 id="h-analyses">Analyses</h2>${analysesList(b.analyses)}</section>`;
   return page({ title: b.title, section: 'buckets', body, scripts: ['charts'] });

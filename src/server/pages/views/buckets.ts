@@ -4,7 +4,7 @@
 import type { BucketFilter, BucketList, BucketSort } from '../../../store/types.ts';
 import { sparkline } from '../charts.ts';
 import { html, join, query, type SafeHtml } from '../html.ts';
-import { fmtAge, fmtDay, fmtTime, page } from '../layout.ts';
+import { fmtAge, fmtDay, fmtTime, page, pager } from '../layout.ts';
 
 export const SPARK_DAYS = 28;
 export const PAGE_SIZE = 50;
@@ -131,14 +131,9 @@ export function renderBuckets(
     ['30d', 'last 30 days'],
     ['90d', 'last 90 days'],
   ];
-  const pager =
-    pages > 1
-      ? html`<nav class="pager" aria-label="Pages of buckets">
-${q.page > 1 ? html`<a rel="prev" href="${query('/', { ...stateParams(q), page: q.page - 1 })}">← Previous</a>` : ''}
-<span>Page ${q.page} of ${pages}</span>
-${q.page < pages ? html`<a rel="next" href="${query('/', { ...stateParams(q), page: q.page + 1 })}">Next →</a>` : ''}
-</nav>`
-      : '';
+  const pagerNav = pager('Pages of buckets', q.page, pages, (p) =>
+    query('/', { ...stateParams(q), page: p }),
+  );
   const body = html`<h1>Buckets</h1>
 <form class="filters" method="get" action="/" role="search" aria-label="Filter buckets">
 <input type="hidden" name="sort" value="${q.sort}">
@@ -181,6 +176,6 @@ ${rows}
 </tbody>
 </table></div>`
 }
-${pager}`;
+${pagerNav}`;
   return page({ title: 'Buckets', section: 'buckets', body, scripts: ['filter'] });
 }
