@@ -33,7 +33,9 @@ describe('definedName', () => {
     const t = Date.now();
     definedName(long);
     scan(`${head}@@ -1,0 +1,1 @@ ${long}\n+${long}`);
-    expect(Date.now() - t).toBeLessThan(1000);
+    // Not a speed target: a backtracking pattern on these 100k-character lines takes minutes, a
+    // linear scan milliseconds; the bound only separates the two, even on a loaded CI machine.
+    expect(Date.now() - t).toBeLessThan(10_000);
   });
 });
 
