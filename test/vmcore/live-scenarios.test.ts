@@ -187,17 +187,59 @@ describe.skipIf(!RUN_LIVE)('live crash on the fixture dumps', () => {
 
     it('task enumeration finds every process, beyond the 3 crash 8.0.2 sees', async () => {
       expect(tasks.length).toBeGreaterThan(3);
+      expect(tasks.filter((t) => t.error)).toEqual([]);
       expect(tasks[0]).toMatchObject({ pid: 0, comm: 'swapper/0' });
       expect(tasks.find((t) => t.pid === 1)?.comm).toBe('init');
+      expect(new Set(tasks.map((t) => t.task)).size, 'no task twice').toBe(tasks.length);
       if (fx.truth.crash.pid && fx.truth.crash.pid > 0) {
         expect(tasks.find((t) => t.pid === fx.truth.crash.pid)?.comm).toBe(fx.truth.crash.comm);
       }
-      for (const w of fx.truth.waiters) {
-        const task = tasks.find((t) => t.comm === w.comm);
-        expect(task, `waiter ${w.comm}`).toBeDefined();
-        // crash 8.0.2 cannot bt it (not in its task table on 6.1): read its stack instead.
-        const syms = (await stackSymbols(s, task!)).map((x) => x.symbol);
-        for (const f of w.frames) expect(syms, `${w.comm} stack`).toContain(f);
+    });
+
+    it.runIf(scenario === 'unlock-thread')(
+      'the waiter is found as the guest saw it, and its stack holds the frames the guest unwound',
+      async () => {
+        expect(fx.truth.waiters.length, 'waiters planted by the scenario').toBeGreaterThan(0);
+        for (const w of fx.truth.waiters) {
+          const task = tasks.find((t) => big(t.task) === big(w.task!));
+          expect(task, `waiter ${w.comm} at ${w.task}`).toBeDefined();
+          expect(task).toMatchObject({ pid: w.pid, comm: w.comm, state: w.state });
+          expect(big(task!.stack!)).toBe(big(w.stack!));
+          // crash 8.0.2 cannot bt it (not in its task table on 6.1): read its stack instead. Every
+          // reliable frame of the kernel's own unwind is a return address on that stack, innermost
+          // first (the raw scan also holds stale words, so in order, not back to back).
+          const words = (await stackSymbols(s, task!)).reverse().map((x) => `${x.symbol}+${x.offset}`);
+          expectSubsequence(
+            words,
+            w.trace.map((f) => `${f.symbol}+${f.offset}`),
+          );
+          expect(w.frames.map(baseName)).toContain(w.waitsIn);
+        }
+      },
+    );
+
+    it.runIf(scenario === 'sysrq')('the offset-based task walk reads what `list -S` reads', async () => {
+      // The slow way (crash reads each member itself): same tasks, same values.
+      const r = await s.run(
+        'list task_struct.tasks -S task_struct.pid,tgid,comm,__state,stack -h init_task',
+        {
+          timeoutMs: 300_000,
+          check: true,
+        },
+      );
+      const slow = parseList(r.output).entries.map((e) => ({
+        task: e.address,
+        pid: Number(fieldBig(e.value!, 'pid')),
+        tgid: Number(fieldBig(e.value!, 'tgid')),
+        state: Number(fieldBig(e.value!, '__state')),
+        stack: fieldBig(e.value!, 'stack')!.toString(16),
+      }));
+      expect(tasks.map(({ task, pid, tgid, state, stack }) => ({ task, pid, tgid, state, stack }))).toEqual(
+        slow,
+      );
+      for (const [i, e] of parseList(r.output).entries.entries()) {
+        const comm = scalarOf(getField(e.value!, 'comm'));
+        expect(comm?.string ?? comm?.text, `comm of ${e.address}`).toContain(tasks[i]!.comm);
       }
     });
   });

@@ -58,7 +58,6 @@ describe('buildTruth', () => {
       '[    6.95] ktriage-truth: expect function=fixture_crash frames=fixture_crash,fixture_level2,fixture_level1 kind=BUG',
       '[    6.95] ktriage-truth: expect-reg obj=obj reg=rbx holds=1 saved-by=fixture_level2',
       '[    6.95] ktriage-truth: expect-reg obj=obj reg=rdi holds=0',
-      '[    6.95] ktriage-truth: waiter comm=init frames=__flush_work',
       sample('bug-console.txt'),
     ].join('\n');
     const t = buildTruth(console, 'bug', '6.1.0-56');
@@ -89,7 +88,75 @@ describe('buildTruth', () => {
       observed: true,
     });
     expect(t.problems).toContain('design says RDI does not hold obj, console says otherwise');
-    expect(t.waiters).toEqual([{ comm: 'init', frames: ['__flush_work'] }]);
+  });
+
+  // Shaped like the unlock-thread console of Debian 6.1.192: the waiter's identity, then the
+  // kernel's own unwind of its stack (sched_show_task) between begin/end lines.
+  const waiterConsole = (state: string, waitsIn: string) =>
+    [
+      `[    5.123006] ktriage-truth: waiter pid=1 task=ffff8ac0c1210000 stack=ffffcb0a40010000 state=${state} design-state=0x2 waits-in=${waitsIn} comm=init`,
+      '[    5.123359] ktriage-truth: waiter-trace begin pid=1',
+      '[    5.123537] task:init            state:D stack:0     pid:1     ppid:0      flags:0x00000002',
+      '[    5.124013] Call Trace:',
+      '[    5.124343]  <TASK>',
+      '[    5.124774]  __schedule+0x34d/0xa00',
+      '[    5.125496]  schedule+0x5a/0xd0',
+      '[    5.125817]  ? usleep_range_state+0x90/0x90',
+      '[    5.126014]  flush_work+0x5c/0x90',
+      '[    5.126252]  fixture_wait_writeback+0x25/0x30 [vmcore_fixture]',
+      '[    5.126890]  trigger_set+0x2dc/0x3e0 [vmcore_fixture]',
+      '[    5.129212]  entry_SYSCALL_64_after_hwframe+0x6e/0xd8',
+      '[    5.129492] RIP: 0033:0x47b7a0',
+      '[    5.129977] RAX: ffffffffffffffda RBX: 0000000000000001 RCX: 000000000047b7a0',
+      '[    5.131075]  </TASK>',
+      '[    5.131173] ktriage-truth: waiter-trace end pid=1',
+      sample('bug-console.txt'),
+      '[    5.2] Kernel panic - not syncing: Fatal exception',
+    ].join('\n');
+
+  it('records a waiter as the guest printed it: identity, state and its reliable frames', () => {
+    const t = buildTruth(waiterConsole('0x2', 'fixture_wait_writeback'), 'unlock-thread', '6.1.0-56');
+    expect(t.waiters).toHaveLength(1);
+    expect(t.waiters[0]).toMatchObject({
+      comm: 'init',
+      pid: 1,
+      task: '0xffff8ac0c1210000',
+      stack: '0xffffcb0a40010000',
+      state: 2,
+      designState: 2,
+      waitsIn: 'fixture_wait_writeback',
+      frames: [
+        '__schedule',
+        'schedule',
+        'flush_work',
+        'fixture_wait_writeback',
+        'trigger_set',
+        'entry_SYSCALL_64_after_hwframe',
+      ],
+    });
+    expect(t.waiters[0]!.trace[3]).toEqual({
+      symbol: 'fixture_wait_writeback',
+      offset: 0x25,
+      module: 'vmcore_fixture',
+    });
+    // The waiter's trace is not the oops's.
+    expect(t.frames[0]).toBe('fixture_crash');
+    expect(t.crash.function).toBe('fixture_crash');
+    expect(t.problems).toEqual([]);
+  });
+
+  it('reports a waiter in another state, or not under the designed function', () => {
+    const t = buildTruth(waiterConsole('0x0', 'fixture_other_wait'), 'unlock-thread', '6.1.0-56');
+    expect(t.problems).toContain('waiter init (pid 1): state 0, the design says 2');
+    expect(
+      t.problems.some((p) => p.startsWith('waiter init (pid 1): fixture_other_wait is not on its stack')),
+    ).toBe(true);
+    const lost = buildTruth(
+      '[    5.1] ktriage-truth: problem waiter pid=1 still on a CPU after 5 s\nKernel panic - not syncing: x',
+      'unlock-thread',
+      'x',
+    );
+    expect(lost.problems).toContain('the guest says: waiter pid=1 still on a CPU after 5 s');
   });
 
   it('reports a crash in another function than designed', () => {
