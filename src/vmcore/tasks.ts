@@ -3,7 +3,8 @@
 // show swapper/N and the panicking task), because 6.1 replaced the PID hash structures crash's
 // refresh code expects. Walking init_task.tasks (the list every thread-group leader is on, as
 // for_each_process() in include/linux/sched/signal.h does) finds them all.
-import { getField, parseList, type Scalar, type StructValue } from './parse/index.ts';
+import { CrashError } from './errors.ts';
+import { parseList, parseRd } from './parse/index.ts';
 import type { CrashSession } from './session.ts';
 
 export interface TaskInfo {
@@ -16,54 +17,170 @@ export interface TaskInfo {
   state: number | null;
   /** Base of the task's kernel stack (task_struct.stack), canonical hex. */
   stack: string | null;
+  /** Why the task's fields could not be read (then pid is -1 and the rest null/empty). */
+  error?: string;
 }
 
-function text(v: StructValue | null, name: string): Scalar | null {
-  if (!v) return null;
-  const f = getField(v, name);
-  return f && f.kind === 'scalar' ? f : null;
+/** Where one task_struct member lives. */
+export interface FieldLayout {
+  name: string;
+  offset: number;
+  size: number;
 }
 
-function num(v: StructValue | null, name: string): number | null {
-  const f = text(v, name);
-  if (!f) return null;
-  if (f.hex !== null) return Number(BigInt(`0x${f.hex}`));
-  const n = Number(f.text);
-  return Number.isFinite(n) ? n : null;
+/** The task_struct members listTasks() reads, as this kernel lays them out. */
+export interface TaskLayout {
+  pid: FieldLayout;
+  tgid: FieldLayout;
+  comm: FieldLayout;
+  stack: FieldLayout;
+  /** `__state` (5.14+) or `state`. */
+  state: FieldLayout;
 }
 
-/** "init\000\000..." -> init */
-function cString(v: StructValue | null, name: string): string {
-  const f = text(v, name);
-  const s = f?.string ?? f?.text.replace(/^"|"$/g, '') ?? '';
-  const nul = s.indexOf('\\000');
-  return nul >= 0 ? s.slice(0, nul) : s;
+const TASK = '((struct task_struct *)0)';
+
+/** The gdb expression that prints offset and size of every member, as one array literal. */
+export function layoutExpression(members: string[]): string {
+  return `p {${members.map((m) => `(long)&${TASK}->${m}, (long)sizeof(${TASK}->${m})`).join(', ')}}`;
 }
 
-/** Every process (thread-group leader) of the dump, init_task first. */
-export async function listTasks(session: CrashSession, timeoutMs = 120_000): Promise<TaskInfo[]> {
-  // -S reads the members from memory (fast); -s would ask gdb for every member of every task, which
-  // takes minutes on a loaded machine. __state is 5.14+; older kernels call it .state.
-  let r = await session.run(
-    'list task_struct.tasks -S task_struct.pid,tgid,comm,__state,stack -h init_task',
-    {
-      timeoutMs,
-    },
+/** Parses `$1 = {2416, 4, 2420, 4, ...}` (gdb may break the line after `=`). */
+export function parseLayoutValues(output: string): number[] | null {
+  const open = output.indexOf('{');
+  const close = output.indexOf('}', open + 1);
+  if (open < 0 || close < 0) return null;
+  const vals = output
+    .slice(open + 1, close)
+    .split(',')
+    .map((x) => x.trim());
+  return vals.every((v) => /^\d+$/.test(v)) ? vals.map(Number) : null;
+}
+
+/**
+ * Reads the offsets and sizes of the members listTasks() needs, once per session, with ONE gdb
+ * expression (about 1 s; `struct task_struct -o` takes 4-5 s, one `struct task_struct.M -o` per
+ * member 1-3 s each). Kernels before 5.14 call `__state` `state`.
+ */
+export async function taskLayout(session: CrashSession, timeoutMs = 120_000): Promise<TaskLayout> {
+  const tried: string[] = [];
+  for (const state of ['__state', 'state']) {
+    const members = ['pid', 'tgid', 'comm', 'stack', state];
+    const r = await session.run(layoutExpression(members), { timeoutMs });
+    const v = r.errors.length ? null : parseLayoutValues(r.output);
+    if (!v || v.length !== members.length * 2) {
+      tried.push(`${state}: ${r.errors[0] ?? r.output.trim().slice(0, 200)}`);
+      continue;
+    }
+    const f = (i: number): FieldLayout => ({ name: members[i]!, offset: v[2 * i]!, size: v[2 * i + 1]! });
+    return { pid: f(0), tgid: f(1), comm: f(2), stack: f(3), state: f(4) };
+  }
+  throw new CrashError(
+    'command-error',
+    `crash: cannot read the task_struct layout (pid, tgid, comm, stack, __state or state): ${tried.join('; ')}`,
+    { input: 'task_struct' },
   );
-  if (r.errors.length)
-    r = await session.run('list task_struct.tasks -S task_struct.pid,tgid,comm,state,stack -h init_task', {
-      timeoutMs,
-      check: true,
+}
+
+/** Byte ranges of the layout's fields, merged when less than `gap` bytes apart (one `rd` each). */
+function readRanges(layout: TaskLayout, gap = 64): { start: number; end: number }[] {
+  const fields = Object.values(layout).sort((a, b) => a.offset - b.offset);
+  const out: { start: number; end: number }[] = [];
+  for (const f of fields) {
+    const last = out[out.length - 1];
+    if (last && f.offset - last.end < gap) last.end = Math.max(last.end, f.offset + f.size);
+    else out.push({ start: f.offset, end: f.offset + f.size });
+  }
+  return out;
+}
+
+/** Little-endian unsigned value of `size` bytes (x86_64 and arm64 kernels are little-endian). */
+function le(bytes: number[], size: number): bigint {
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i] ?? 0);
+  return v;
+}
+
+function signed32(v: bigint): number {
+  return Number(BigInt.asIntN(32, v));
+}
+
+/**
+ * Every process (thread-group leader) of the dump, init_task first. The list walk reads only the
+ * `next` pointers; the fields come from one `rd -8` per task and field cluster, decoded here with
+ * the offsets from taskLayout(). (`list -S` did the same inside crash but took 18-36 s on a loaded
+ * machine; `-s` asks gdb for every member of every task and takes minutes.)
+ */
+export async function listTasks(
+  session: CrashSession,
+  timeoutMs = 120_000,
+  layout?: TaskLayout,
+): Promise<TaskInfo[]> {
+  const lay = layout ?? (await taskLayout(session, timeoutMs));
+  const r = await session.run('list task_struct.tasks -h init_task', { timeoutMs, check: true });
+  const { entries, duplicate } = parseList(r.output);
+  if (entries.length === 0)
+    throw new CrashError(
+      'command-error',
+      `crash: the task list from init_task is empty:\n${r.output.trim()}`,
+      {
+        input: 'list task_struct.tasks -h init_task',
+      },
+    );
+  const ranges = readRanges(lay);
+  const out: TaskInfo[] = [];
+  for (const e of entries) {
+    const base = BigInt(`0x${e.address}`);
+    const bytes = new Map<number, number>(); // offset in task_struct -> byte
+    let error: string | undefined;
+    for (const { start, end } of ranges) {
+      const cmd = `rd -8 -x ${(base + BigInt(start)).toString(16)} ${end - start}`;
+      const rr = await session.run(cmd, { timeoutMs });
+      if (rr.errors.length) {
+        error = `${cmd}: ${rr.errors.join('; ')}`;
+        break;
+      }
+      for (const line of parseRd(rr.output)) {
+        let at = Number(BigInt(`0x${line.address}`) - base);
+        for (const w of line.words) bytes.set(at++, Number.parseInt(w, 16));
+      }
+    }
+    const get = (f: FieldLayout): number[] | null => {
+      const b: number[] = [];
+      for (let i = 0; i < f.size; i++) {
+        const v = bytes.get(f.offset + i);
+        if (v === undefined) return null;
+        b.push(v);
+      }
+      return b;
+    };
+    const pid = get(lay.pid);
+    const tgid = get(lay.tgid);
+    const comm = get(lay.comm);
+    const state = get(lay.state);
+    const stack = get(lay.stack);
+    if (!error && (!pid || !comm)) error = `task ${e.address}: rd returned fewer bytes than asked`;
+    if (error) {
+      out.push({ task: e.address, pid: -1, tgid: null, comm: '', state: null, stack: null, error });
+      continue;
+    }
+    const nul = comm!.indexOf(0);
+    out.push({
+      task: e.address,
+      pid: signed32(le(pid!, lay.pid.size)),
+      tgid: tgid ? signed32(le(tgid, lay.tgid.size)) : null,
+      comm: Buffer.from(nul < 0 ? comm! : comm!.slice(0, nul)).toString('utf8'),
+      state: state ? Number(le(state, lay.state.size)) : null,
+      stack: stack ? le(stack, lay.stack.size).toString(16) : null,
     });
-  const { entries } = parseList(r.output);
-  return entries.map((e) => ({
-    task: e.address,
-    pid: num(e.value, 'pid') ?? -1,
-    tgid: num(e.value, 'tgid'),
-    comm: cString(e.value, 'comm'),
-    state: num(e.value, '__state') ?? num(e.value, 'state'),
-    stack: text(e.value, 'stack')?.hex ?? null,
-  }));
+  }
+  if (duplicate)
+    throw new CrashError(
+      'command-error',
+      `crash: the task list loops back to ${duplicate} after ${entries.length} tasks (corrupt task list?)`,
+      { input: 'list task_struct.tasks -h init_task' },
+    );
+  return out;
 }
 
 export interface StackSymbol {
