@@ -19,7 +19,7 @@ export interface DumpCheck {
   truncated: boolean;
   /** Why the file is considered truncated / unreadable. */
   problem: string | null;
-  /** VMCOREINFO key/values when found (ELF dumps). */
+  /** VMCOREINFO key/values when found (ELF notes; the kdump sub-header of compressed and flattened dumps). */
   vmcoreinfo: Record<string, string> | null;
 }
 
@@ -160,6 +160,76 @@ export function parseVmcoreinfo(text: string): Record<string, string> {
   return out;
 }
 
+/** Reads `len` bytes at `pos` of the (logical) kdump file; fewer when not all of them are there. */
+type Reader = (pos: number, len: number) => Buffer;
+
+/**
+ * VMCOREINFO of a compressed kdump: disk_dump_header, then kdump_sub_header one block in
+ * (makedumpfile's diskdump_mod.h; QEMU's dump.c writes the same), whose offset_vmcoreinfo and
+ * size_vmcoreinfo (header_version 3+) point at the raw KEY=VALUE text, and offset_note/size_note
+ * (version 4+) at the ELF notes holding it. Null when the dump carries none.
+ */
+function kdumpVmcoreinfo(read: Reader): Record<string, string> | null {
+  const h = read(0, 464);
+  if (h.length < 464 || h.subarray(0, 8).toString('latin1') !== 'KDUMP   ') return null;
+  const version = h.readInt32LE(8);
+  const blockSize = h.readInt32LE(428);
+  if (version < 3 || blockSize <= 0 || blockSize > 1 << 20) return null;
+  const sub = read(blockSize, 64);
+  if (sub.length < 48) return null;
+  const off = Number(sub.readBigInt64LE(32));
+  const len = Number(sub.readBigUInt64LE(40));
+  if (off > 0 && len > 0 && len < 1 << 20) {
+    const text = read(off, len);
+    if (text.length === len) return parseVmcoreinfo(text.toString('latin1'));
+  }
+  if (version >= 4 && sub.length >= 64) {
+    const noteOff = Number(sub.readBigInt64LE(48));
+    const noteLen = Number(sub.readBigUInt64LE(56));
+    if (noteOff > 0 && noteLen > 0 && noteLen < 1 << 24) {
+      const notes = read(noteOff, noteLen);
+      if (notes.length === noteLen) return findVmcoreinfo(notes);
+    }
+  }
+  return null;
+}
+
+/** One record of a flattened stream: `len` bytes for logical offset `off`, stored at file position `pos`. */
+interface FlatRecord {
+  off: number;
+  len: number;
+  pos: number;
+}
+
+/**
+ * Reads the logical (rearranged) kdump file through the records of a flattened stream. Records may
+ * overlap or come out of order (makedumpfile writes the bitmaps after the pages of each cycle):
+ * later ones win, as when `makedumpfile -R` replays them. Returns fewer bytes when the records
+ * leave a hole in the range.
+ */
+function flattenedReader(fd: number, records: FlatRecord[]): Reader {
+  return (pos, len) => {
+    const out = Buffer.alloc(len);
+    const have = new Uint8Array(len);
+    for (const r of records) {
+      const s = Math.max(pos, r.off);
+      const e = Math.min(pos + len, r.off + r.len);
+      if (s >= e) continue;
+      readAt(fd, r.pos + (s - r.off), e - s).copy(out, s - pos);
+      have.fill(1, s - pos, e - pos);
+    }
+    const hole = have.indexOf(0);
+    return hole < 0 ? out : out.subarray(0, hole);
+  };
+}
+
+/**
+ * Records of a flattened stream kept for reading the kdump headers: those within the first
+ * HEADER_SPAN logical bytes (makedumpfile and QEMU put the disk_dump_header, the sub-header,
+ * VMCOREINFO and the notes right at the start, before the bitmaps and the pages).
+ */
+const HEADER_SPAN = 16 << 20;
+
 /** makedumpfile's flattened format: a 4 KiB header, then (offset, size) big-endian records, then an end record of -1. */
 function checkFlattened(fd: number, size: number): Partial<DumpCheck> {
   const HEADER = 4096;
@@ -172,6 +242,7 @@ function checkFlattened(fd: number, size: number): Partial<DumpCheck> {
     };
   let pos = HEADER;
   let records = 0;
+  const head: FlatRecord[] = [];
   for (;;) {
     if (pos + 16 > size) {
       return {
@@ -184,13 +255,19 @@ function checkFlattened(fd: number, size: number): Partial<DumpCheck> {
     const rec = readAt(fd, pos, 16);
     const off = rec.readBigInt64BE(0);
     const len = rec.readBigInt64BE(8);
-    if (off === -1n) return { format: 'flattened', expectedSize: pos + 16 };
+    if (off === -1n)
+      return {
+        format: 'flattened',
+        expectedSize: pos + 16,
+        vmcoreinfo: kdumpVmcoreinfo(flattenedReader(fd, head)),
+      };
     if (off < 0n || len < 0n || len > BigInt(size)) {
       return {
         format: 'flattened',
         problem: `corrupt record ${records} at byte ${pos} (offset ${off}, size ${len})`,
       };
     }
+    if (off < BigInt(HEADER_SPAN)) head.push({ off: Number(off), len: Number(len), pos: pos + 16 });
     pos += 16 + Number(len);
     records++;
     if (pos > size) {
@@ -243,7 +320,8 @@ function checkKdump(fd: number, size: number): Partial<DumpCheck> {
       }
     }
   }
-  if (pages === 0) return { format: 'kdump', expectedSize: descStart };
+  const vmcoreinfo = kdumpVmcoreinfo((pos, len) => readAt(fd, pos, len));
+  if (pages === 0) return { format: 'kdump', expectedSize: descStart, vmcoreinfo };
   const lastDesc = descStart + (pages - 1) * 24;
   if (lastDesc + 24 > size) {
     return {
@@ -251,6 +329,7 @@ function checkKdump(fd: number, size: number): Partial<DumpCheck> {
       truncated: true,
       expectedSize: lastDesc + 24,
       problem: `page descriptors end at ${lastDesc + 24}, file has ${size}`,
+      vmcoreinfo,
     };
   }
   // Descriptors are written in pfn order but data may be shared (zero page); take the maximum end
@@ -269,9 +348,10 @@ function checkKdump(fd: number, size: number): Partial<DumpCheck> {
       truncated: true,
       expectedSize: need,
       problem: `page data ends at ${need}, file has ${size}`,
+      vmcoreinfo,
     };
   }
-  return { format: 'kdump', expectedSize: need };
+  return { format: 'kdump', expectedSize: need, vmcoreinfo };
 }
 
 /** GNU build-id of an ELF file (vmlinux), from its PT_NOTE segments or SHT_NOTE sections; null if none. */

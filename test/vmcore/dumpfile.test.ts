@@ -78,8 +78,8 @@ function flattened(chunks: number[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Compressed kdump with `pages` dumped pages of 100 bytes each. */
-function kdump(pages: number): Buffer {
+/** Compressed kdump with `pages` dumped pages of 100 bytes each (and VMCOREINFO in the sub-header block). */
+function kdump(pages: number, vmcoreinfo = ''): Buffer {
   const bs = 4096;
   const head = Buffer.alloc(bs);
   head.write('KDUMP   ', 0, 'latin1');
@@ -88,6 +88,12 @@ function kdump(pages: number): Buffer {
   head.writeInt32LE(1, 432); // sub_hdr_size (blocks)
   head.writeUInt32LE(2, 436); // bitmap_blocks
   const sub = Buffer.alloc(bs);
+  if (vmcoreinfo) {
+    // Where QEMU puts it: after the 104-byte sub-header, in the sub-header's block.
+    sub.writeBigInt64LE(BigInt(bs + 104), 32);
+    sub.writeBigUInt64LE(BigInt(vmcoreinfo.length), 40);
+    sub.write(vmcoreinfo, 104, 'latin1');
+  }
   const bitmaps = Buffer.alloc(2 * bs);
   for (let i = 0; i < pages; i++) {
     bitmaps[i >> 3]! |= 1 << (i & 7);
@@ -102,6 +108,32 @@ function kdump(pages: number): Buffer {
   }
   return Buffer.concat([head, sub, bitmaps, descs, Buffer.alloc(pages * 100, 7)]);
 }
+
+/**
+ * The flattened stream (`makedumpfile -F`, QEMU kdump-*) of a logical file: records of `chunk` bytes
+ * in a scrambled order, the first one written twice (garbage first: the later record wins).
+ */
+function flatten(logical: Buffer, chunk: number, omit = -1): Buffer {
+  const head = Buffer.alloc(4096);
+  head.write('makedumpfile', 0, 'latin1');
+  const rec = (off: number, data: Buffer) => {
+    const r = Buffer.alloc(16);
+    r.writeBigInt64BE(BigInt(off), 0);
+    r.writeBigInt64BE(BigInt(data.length), 8);
+    return [r, data];
+  };
+  const offs: number[] = [];
+  for (let o = 0; o < logical.length; o += chunk) offs.push(o);
+  const order = [...offs.filter((_, i) => i % 2 === 1), ...offs.filter((_, i) => i % 2 === 0)];
+  const parts = [head, ...rec(0, Buffer.alloc(Math.min(chunk, logical.length), 0x55))];
+  for (const o of order) if (o !== omit) parts.push(...rec(o, logical.subarray(o, o + chunk)));
+  const end = Buffer.alloc(16);
+  end.writeBigInt64BE(-1n, 0);
+  end.writeBigInt64BE(-1n, 8);
+  return Buffer.concat([...parts, end]);
+}
+
+const INFO = 'OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\nBUILD-ID=0123456789abcdef0123456789abcdef01234567\n';
 
 describe('checkDumpFile', () => {
   it('accepts a complete ELF core and reads its VMCOREINFO', () => {
@@ -158,6 +190,28 @@ describe('checkDumpFile', () => {
       const c = checkDumpFile(write('cut.kdump', full.subarray(0, cut)));
       expect(c.truncated, `cut at ${cut}`).toBe(true);
     }
+  });
+
+  it('reads VMCOREINFO from the sub-header of a compressed kdump and through a flattened stream', () => {
+    const logical = kdump(40, INFO);
+    const k = checkDumpFile(write('info.kdump', logical));
+    expect(k.vmcoreinfo?.['BUILD-ID']).toBe('0123456789abcdef0123456789abcdef01234567');
+    expect(k.vmcoreinfo?.OSRELEASE).toBe('6.1.0-56-amd64');
+    for (const chunk of [64, 1000, 4096, 1 << 20]) {
+      const f = checkDumpFile(write('info.flat', flatten(logical, chunk)));
+      expect(f, `records of ${chunk} bytes`).toMatchObject({
+        format: 'flattened',
+        truncated: false,
+        problem: null,
+      });
+      expect(f.vmcoreinfo?.['BUILD-ID'], `records of ${chunk} bytes`).toBe(
+        '0123456789abcdef0123456789abcdef01234567',
+      );
+    }
+    // No VMCOREINFO (header_version 6 but offset 0), or a hole where it should be: none, no guess.
+    expect(checkDumpFile(write('noinfo.flat', flatten(kdump(4), 1000))).vmcoreinfo).toBeNull();
+    const holed = checkDumpFile(write('holed.flat', flatten(logical, 4096, 4096)));
+    expect(holed).toMatchObject({ format: 'flattened', truncated: false, vmcoreinfo: null });
   });
 
   it('rejects files that are no dump', () => {
@@ -219,6 +273,21 @@ describe('preflight', () => {
     } catch (e) {
       expect((e as CrashError).code).toBe('vmlinux-mismatch');
       expect((e as Error).message).toContain('6.1.0-50-amd64');
+    }
+  });
+
+  it('stops a vmlinux whose build-id differs from a flattened or compressed kdump', () => {
+    const good = write('good2', elfWithBuildId('0123456789abcdef0123456789abcdef01234567'));
+    const bad = write('bad2', elfWithBuildId('ff23456789abcdef0123456789abcdef01234567'));
+    for (const [name, data] of [
+      ['id.kdump', kdump(10, INFO)],
+      ['id.flat', flatten(kdump(10, INFO), 512)],
+    ] as const) {
+      const vmcore = write(name, data);
+      expect(preflight({ vmlinux: good, vmcore }).vmcoreinfo?.OSRELEASE).toBe('6.1.0-56-amd64');
+      expect(() => preflight({ vmlinux: bad, vmcore })).toThrow(
+        /build-id ff23.*does not match vmcore .*build-id 0123/,
+      );
     }
   });
 

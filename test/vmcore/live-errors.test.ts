@@ -113,11 +113,26 @@ describe.skipIf(!RUN_LIVE)('live crash: bad inputs and stuck commands', () => {
     expect(e.message).toMatch(/build-id/);
   });
 
-  it("a vmlinux of another build is refused for a kdump by crash's own check", async () => {
+  it('a vmlinux of another build is refused for a flattened kdump (build-id) without starting crash', async () => {
+    const t0 = Date.now();
     const e = await expectCrashError(
       CrashSession.open({
         vmlinux: path.join(path.dirname(fx.vmlinux), 'vmlinux-mismatch'),
         vmcore: fx.dumps['kdump-zlib']!,
+      }),
+      'vmlinux-mismatch',
+    );
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(e.message).toMatch(/build-id/);
+    expect(e.message).toContain(fx.truth.release!);
+  });
+
+  it("without the pre-flight, crash's own warning about another build is an error too", async () => {
+    const e = await expectCrashError(
+      CrashSession.open({
+        vmlinux: path.join(path.dirname(fx.vmlinux), 'vmlinux-mismatch'),
+        vmcore: fx.dumps['kdump-zlib']!,
+        skipPreflight: true,
       }),
       'vmlinux-mismatch',
     );
