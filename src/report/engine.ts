@@ -38,15 +38,49 @@ interface ExtractedFrame {
   raw: string;
 }
 
-const skipCache = new WeakMap<StackSpec, RegExp>();
-
-function skipRe(spec: StackSpec): RegExp {
-  let r = skipCache.get(spec);
-  if (!r) {
-    r = new RegExp([...SKIP_PATTERNS, ...(spec.skip ?? [])].join('|'));
-    skipCache.set(spec, r);
+/**
+ * Whether a frame is generic for a format: the shared skip list or the format's own extras. The
+ * shared list is one regex with one verdict memo for every format (the same kernel functions recur
+ * in every report of a log); each format's extras are a small regex of their own, shared by every
+ * format with the same extras. Verdicts are remembered per name, bounded.
+ */
+class SkipTest {
+  private readonly re: RegExp;
+  private readonly seen = new Map<string, boolean>();
+  constructor(source: string) {
+    this.re = new RegExp(source);
   }
-  return r;
+  test(f: string): boolean {
+    let v = this.seen.get(f);
+    if (v === undefined) {
+      v = this.re.test(f);
+      if (this.seen.size >= SKIP_VERDICTS_MAX) this.seen.clear();
+      // f is a slice of the line, itself a slice of a whole input chunk: key the map by a copy so
+      // that it does not keep the chunks alive (concatenation then slice makes a fresh string).
+      this.seen.set(` ${f}`.slice(1), v);
+    }
+    return v;
+  }
+}
+
+const SKIP_VERDICTS_MAX = 1 << 14;
+const COMMON_SKIP = new SkipTest(SKIP_PATTERNS.join('|'));
+const extraSkips = new Map<string, SkipTest>();
+const specSkips = new WeakMap<StackSpec, SkipTest | null>();
+
+/** The format's own skip patterns (null when it has none). */
+function extraSkip(spec: StackSpec): SkipTest | null {
+  let t = specSkips.get(spec);
+  if (t === undefined) {
+    const src = (spec.skip ?? []).join('|');
+    t = src === '' ? null : (extraSkips.get(src) ?? null);
+    if (src !== '' && t === null) {
+      t = new SkipTest(src);
+      extraSkips.set(src, t);
+    }
+    specSkips.set(spec, t);
+  }
+  return t;
 }
 
 function isStackStart(line: string): boolean {
@@ -58,29 +92,11 @@ function isCorruptedLine(line: string): boolean {
   return line.includes('should_fail') && CORRUPTED_LINES.some((r) => r.test(line));
 }
 
-// Function names recur across the reports of a log, and the skip alternation is long (an
-// unanchored scan of ~100 alternatives per frame): remember its verdict per name, bounded.
-const skipVerdicts = new WeakMap<RegExp, Map<string, boolean>>();
-const SKIP_VERDICTS_MAX = 1 << 14;
-
-function skipped(skip: RegExp, f: string): boolean {
-  let seen = skipVerdicts.get(skip);
-  if (!seen) {
-    seen = new Map();
-    skipVerdicts.set(skip, seen);
-  }
-  let v = seen.get(f);
-  if (v === undefined) {
-    v = skip.test(f);
-    if (seen.size >= SKIP_VERDICTS_MAX) seen.clear();
-    // f is a slice of the line, itself a slice of a whole input chunk: key the map by a copy so
-    // that it does not keep the chunks alive (concatenation then slice makes a fresh string).
-    seen.set(` ${f}`.slice(1), v);
-  }
-  return v;
+function skipped(extra: SkipTest | null, f: string): boolean {
+  return COMMON_SKIP.test(f) || (extra !== null && extra.test(f));
 }
 
-function appendFrames(frames: string[], m: RegExpExecArray | null, skip: RegExp): void {
+function appendFrames(frames: string[], m: RegExpExecArray | null, skip: SkipTest | null): void {
   if (!m) return;
   for (let i = 1; i < m.length; i++) {
     const raw = m[i];
@@ -165,7 +181,7 @@ function keyFrame(raw: string[], extractor: FrameExtractor | undefined): Extract
 function extractWithParts(
   lines: string[],
   parts: StackPart[],
-  skip: RegExp,
+  skip: SkipTest | null,
   extractor: FrameExtractor | undefined,
 ): { frames: ExtractedFrame[]; ok: boolean } {
   let i = 0;
@@ -228,7 +244,7 @@ function extractWithParts(
 }
 
 function extractStackFrames(spec: StackSpec, lines: string[]): { frames: ExtractedFrame[]; ok: boolean } {
-  const skip = skipRe(spec);
+  const skip = extraSkip(spec);
   const r = extractWithParts(lines, spec.parts, skip, spec.extractor);
   if (r.ok || !spec.parts2) return r;
   return extractWithParts(lines, spec.parts2, skip, spec.extractor);
