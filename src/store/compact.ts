@@ -112,8 +112,56 @@ function decodeFrame(a: unknown[]): Frame {
   return f as unknown as Frame;
 }
 
-/** The stored form of a report: compact when its shape is the known one, else plain JSON. */
-export function encodeReport(r: CrashReport): string {
+/**
+ * The report's text as line references into the crash's raw text, which the store keeps anyway:
+ * report.text is the report's own lines of the raw text (other contexts' interleaved lines
+ * dropped) without their printk prefixes, so each of its lines is a suffix of a later raw line.
+ * Encoded as [trailing newline 0|1, then runs of (raw lines skipped, prefix length, run length)];
+ * a timestamped report is a handful of runs instead of ~1.3 KB of repeated text. null when some
+ * line is not such a suffix or the references would not rebuild the text exactly.
+ */
+export function encodeTextRefs(text: string, raw: string): number[] | null {
+  const nl = text.endsWith('\n');
+  const lines = (nl ? text.slice(0, -1) : text).split('\n');
+  const rawLines = raw.split('\n');
+  const out: number[] = [nl ? 1 : 0];
+  let i = 0;
+  for (const l of lines) {
+    const from = i;
+    while (i < rawLines.length && !rawLines[i]!.endsWith(l)) i++;
+    if (i >= rawLines.length) return null;
+    const skip = i - from;
+    const plen = rawLines[i]!.length - l.length;
+    const n = out.length;
+    if (n > 1 && out[n - 3] === skip && out[n - 2] === plen) out[n - 1]!++;
+    else out.push(skip, plen, 1);
+    i++;
+  }
+  return decodeTextRefs(out, raw) === text ? out : null;
+}
+
+/** The text encodeTextRefs() described, rebuilt from the same raw text. */
+export function decodeTextRefs(refs: number[], raw: string): string {
+  const rawLines = raw.split('\n');
+  const lines: string[] = [];
+  let i = 0;
+  for (let k = 1; k + 2 < refs.length; k += 3) {
+    const [skip, plen, n] = [refs[k]!, refs[k + 1]!, refs[k + 2]!];
+    for (let j = 0; j < n; j++) {
+      i += skip;
+      const line = rawLines[i++];
+      if (line === undefined) throw new Error('stored report text references lines past its raw text');
+      lines.push(line.slice(plen));
+    }
+  }
+  return lines.join('\n') + (refs[0] === 1 ? '\n' : '');
+}
+
+/**
+ * The stored form of a report: compact when its shape is the known one, else plain JSON. With the
+ * crash's raw text (stored beside it), report.text is kept as references into it (`$t`).
+ */
+export function encodeReport(r: CrashReport, rawText?: string): string {
   const keys = Object.keys(r);
   const sameOrder = keys.join('\n') === REPORT_KEY_LIST;
   if (!sameOrder && [...keys].sort().join('\n') !== REPORT_KEY_SET) return JSON.stringify(r);
@@ -127,13 +175,17 @@ export function encodeReport(r: CrashReport): string {
     if (isDefault(v, DEFAULTS.get(k))) continue;
     if (k === 'frames') out[k] = (v as Frame[]).map(encodeFrame);
     else if (k === 'ipFrame') out[k] = encodeFrame(v as Frame);
-    else out[k] = v;
+    else if (k === 'text' && rawText !== undefined && typeof v === 'string') {
+      const refs = encodeTextRefs(v, rawText);
+      if (refs) out.$t = refs;
+      else out[k] = v;
+    } else out[k] = v;
   }
   return JSON.stringify(out);
 }
 
-/** The CrashReport of a stored report (compact or plain JSON). */
-export function decodeReport(s: string): CrashReport {
+/** The CrashReport of a stored report (compact or plain JSON); rawText: the crash's raw_text. */
+export function decodeReport(s: string, rawText?: string): CrashReport {
   const o = JSON.parse(s) as Record<string, unknown>;
   if (o[MARK] !== 1) return o as unknown as CrashReport;
   const keys = Array.isArray(o.$k) ? (o.$k as string[]) : REPORT_KEYS;
@@ -144,6 +196,9 @@ export function decodeReport(s: string): CrashReport {
       if (k === 'frames') r[k] = (v as unknown[][]).map(decodeFrame);
       else if (k === 'ipFrame') r[k] = decodeFrame(v as unknown[]);
       else r[k] = v;
+    } else if (k === 'text' && Array.isArray(o.$t)) {
+      if (rawText === undefined) throw new Error('this stored report needs its raw text to decode');
+      r[k] = decodeTextRefs(o.$t as number[], rawText);
     } else {
       const def = DEFAULTS.get(k);
       // Fresh containers: callers may mutate what they get.

@@ -106,7 +106,7 @@ export function prepareLog(input: IngestInput, receivedAt = new Date().toISOStri
       kind: report.kind,
       signature,
       sigKey: signatureKey(report.title, signature),
-      reportJson: encodeReport(report),
+      reportJson: encodeReport(report, rawText),
       signatureJson: JSON.stringify(signature),
       rawText,
       rawStartLine: report.startLine,

@@ -880,7 +880,7 @@ export class KyselyStore implements Store {
       ...this.toSummary(r),
       rawText: r.raw_text,
       rawStartLine: num(r.raw_start_line),
-      report: decodeReport(r.report),
+      report: decodeReport(r.report, r.raw_text),
       signature: JSON.parse(r.signature) as string[],
       contentHash: r.content_hash,
       kernelBuild: r.build || null,

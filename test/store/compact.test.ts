@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseLog } from '../../src/report/index.ts';
 import type { CrashReport, Frame } from '../../src/report/types.ts';
-import { decodeReport, encodeReport } from '../../src/store/compact.ts';
+import { decodeReport, decodeTextRefs, encodeReport, encodeTextRefs } from '../../src/store/compact.ts';
+import { prepareLog } from '../../src/store/prepare.ts';
 import { corpusReports } from './corpus.ts';
 
 describe('compact report form', () => {
@@ -59,5 +60,53 @@ describe('compact report form', () => {
     const { text, ...rest } = base;
     const reordered = { text, ...rest } as CrashReport;
     expect(JSON.stringify(decodeReport(encodeReport(reordered)))).toBe(JSON.stringify(reordered));
+  });
+
+  it('keeps report.text as references into the raw text, rebuilt exactly on read', () => {
+    const crashes = corpusReports(300).flatMap((r) => prepareLog({ text: r.text, source: r.source }).crashes);
+    let withText = 0;
+    let withRefs = 0;
+    let referenced = 0;
+    for (const c of crashes) {
+      const s = encodeReport(c.report, c.rawText);
+      expect(JSON.stringify(decodeReport(s, c.rawText))).toBe(JSON.stringify(c.report));
+      // The prepared row is the same encoding.
+      expect(c.reportJson).toBe(s);
+      withText += encodeReport(c.report).length;
+      referenced += s.length;
+      if ((JSON.parse(s) as { $t?: unknown }).$t) {
+        withRefs++;
+        expect(() => decodeReport(s)).toThrow(/raw text/);
+      }
+    }
+    // Most real reports are their raw lines minus prefixes; the stored report shrinks by the text.
+    expect(withRefs).toBeGreaterThan(crashes.length * 0.9);
+    expect(referenced).toBeLessThan(withText * 0.7);
+  });
+
+  it('text references: arbitrary prefixes, skipped lines, trailing newline; else verbatim', () => {
+    const line = fc.stringMatching(/^[ -~]{0,12}$/);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(line, line, fc.boolean()), { maxLength: 12 }),
+        fc.boolean(),
+        (parts, nl) => {
+          // raw: prefix+body lines, some of them interleaved noise that the text leaves out.
+          const raw = parts.map(([p, b]) => p + b).join('\n');
+          const kept = parts.filter(([, , keep]) => keep).map(([, b]) => b);
+          const text = kept.join('\n') + (nl ? '\n' : '');
+          const refs = encodeTextRefs(text, raw);
+          if (kept.length > 0 || !nl) expect(refs).not.toBeNull();
+          if (refs) expect(decodeTextRefs(refs, raw)).toBe(text);
+        },
+      ),
+    );
+    // A line the raw text does not end any of its lines with cannot be referenced.
+    expect(encodeTextRefs('abc\nzzz', 'x abc\ny def')).toBeNull();
+    const base = prepareLog({ text: corpusReports(50)[0]!.text }).crashes[0]!;
+    const odd = { ...base.report, text: 'not in the raw text' };
+    const s = encodeReport(odd, base.rawText);
+    expect(JSON.parse(s).text).toBe('not in the raw text');
+    expect(decodeReport(s, base.rawText)).toEqual(odd);
   });
 });
