@@ -9,6 +9,7 @@ import {
   FLAG_FIELDS,
   flagLayoutFor,
   type KernelVersion,
+  type PageFlagsConfig,
   rangeText,
 } from '../knowledge/index.ts';
 import { leaves, type Scalar, type StructValue, type Value } from '../vmcore/parse/index.ts';
@@ -76,6 +77,7 @@ export function decodeObjectFlags(
   value: Value,
   v: KernelVersion | null,
   lookup: FlagBitsLookup,
+  pageConfig?: PageFlagsConfig,
 ): { flags: DecodedFlags[]; notes: string[] } {
   const t = bare(type);
   const out: DecodedFlags[] = [];
@@ -100,7 +102,7 @@ export function decodeObjectFlags(
       continue;
     }
     if (t === 'page' && field === 'flags') {
-      const d = decodePageFlags(val, v, { bits, bitsSource: source });
+      const d = decodePageFlags(val, v, { bits, bitsSource: source, config: pageConfig });
       if (d) {
         const clear = bits.filter((b) => !d.flags.includes(b.name)).map((b) => b.name);
         out.push({
@@ -116,6 +118,9 @@ export function decodeObjectFlags(
             section: d.section,
             last_cpupid: d.lastCpupid === null ? null : `0x${d.lastCpupid.toString(16)}`,
             upper_fields: d.layoutBasis,
+            widths: Object.entries(d.widths)
+              .map(([k, w]) => `${k} ${w}`)
+              .join(', '),
           },
         });
         continue;
@@ -162,6 +167,8 @@ export interface BuildObjectInput {
   size: number | null;
   version: KernelVersion | null;
   flagLookup: FlagBitsLookup;
+  /** The dump's page->flags layout configuration (struct page objects). */
+  pageConfig?: PageFlagsConfig;
   /** Other objects of the report, for links. */
   known: { address: string; type: string; label: string }[];
 }
@@ -170,7 +177,13 @@ export interface BuildObjectInput {
 export function buildObject(inp: BuildObjectInput): ObjectReport {
   const addr = BigInt(`0x${inp.address}`);
   const ls = leaves(inp.value);
-  const { flags, notes } = decodeObjectFlags(inp.type, inp.value, inp.version, inp.flagLookup);
+  const { flags, notes } = decodeObjectFlags(
+    inp.type,
+    inp.value,
+    inp.version,
+    inp.flagLookup,
+    inp.pageConfig,
+  );
   const refcounts: ObjectReport['refcounts'] = [];
   for (const l of ls) {
     const last = l.path.split('.');

@@ -12,6 +12,8 @@ import {
   NFS_WRITE_PATH_FACTS,
   type ObjectFacts,
   ownCacheOf,
+  type PageFlagsConfig,
+  pageFlagsFieldLayout,
   parseKernelVersion,
   prototypeFor,
   rangeText,
@@ -38,6 +40,7 @@ import {
   type StructLayout,
   type StructValue,
 } from '../vmcore/parse/index.ts';
+import { configCommands, readPageFlagsConfig } from './config.ts';
 import type {
   AnalysisReport,
   FrameReport,
@@ -411,6 +414,8 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
   const kmems = new Map<string, KmemAddress | null>();
   const memory: MemoryFact[] = [];
   const flagLookup = await makeFlagLookup(src, opts.src, version, opts.srcIndex);
+  // The page->flags upper fields depend on the configuration: read it once, when a page is printed.
+  let pageConfig: PageFlagsConfig | undefined;
   for (let i = 0; i < candidates.length && objects.length < 16; i++) {
     const c = candidates[i]!;
     const t = bare(c.type);
@@ -486,6 +491,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
         });
       }
     }
+    if (t === 'page' && !pageConfig) pageConfig = await readPageFlagsConfig(src, arch);
     objects.push(
       buildObject({
         address: c.address,
@@ -496,6 +502,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
         size,
         version,
         flagLookup,
+        pageConfig,
         known: candidates.map((x) => ({ address: x.address, type: x.type, label: x.label })),
       }),
     );
@@ -515,6 +522,15 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
         });
       }
     }
+  }
+  if (pageConfig) {
+    const assumed = pageFlagsFieldLayout(version, pageConfig).assumed;
+    const cmds = configCommands(pageConfig);
+    if (assumed.length > 0)
+      ask(
+        `The page->flags node/zone/last_cpupid fields were decoded with assumed configuration (${assumed.join(', ')}); which does this kernel have?`,
+        ...cmds,
+      );
   }
   // Links between objects, now that all are known. Union members at the same place print the same
   // value several times (page.private, page.dma_addr_upper, ...): one link per target, the others named.

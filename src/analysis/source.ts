@@ -84,6 +84,15 @@ export const Q = {
     command: `rd -64 ${addr} ${count}`,
     matches: (v, a) => v === 'rd' && a.some((x) => hexEq(x, addr)),
   }),
+  sym: (name: string): Query => ({
+    command: `sym ${name}`,
+    matches: (v, a) => v === 'sym' && a.includes(name),
+  }),
+  /** Dump file header: `help -n` prints the VMCOREINFO note (kdump sub-header or ELF notes). */
+  helpN: (): Query => ({
+    command: 'help -n',
+    matches: (v, a) => v === 'help' && (a.includes('-n') || a.includes('-D')),
+  }),
   taskStack: (): Query => ({
     command: 'task -R stack',
     matches: (v, a) => v === 'task' && a.includes('stack'),

@@ -2,14 +2,45 @@
 // registers, arguments and objects must equal what the scenario planted (truth.json, written from
 // the guest's own console, independent of crash). Skipped without crash/fixtures; fails with the
 // reason when KTRIAGE_REQUIRE_ALL=1 (CI).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeLive } from '../../src/analysis/index.ts';
-import type { AnalysisReport } from '../../src/analysis/model.ts';
+import type { AnalysisReport, ObjectReport } from '../../src/analysis/model.ts';
 import { CrashSession } from '../../src/vmcore/session.ts';
 import { baseName } from '../fixtures/vmcore/truth.ts';
 import { big, type Fixture, loadFixture, RUN_LIVE, requireLive, SCENARIOS } from '../vmcore/fixtures.ts';
 
 const CALLEE_SAVED = ['RBX', 'RBP', 'R12', 'R13', 'R14', 'R15'];
+
+/**
+ * The page's zone and node as the guest's own console put them ("Zone ranges:" and "Early memory
+ * node ranges" at boot), against the report's decoding of page->flags with the layout read from the
+ * dump. The page's physical address: (page - vmemmap_base) / sizeof(struct page) * PAGE_SIZE.
+ */
+async function expectZoneAndNodeFromConsole(fx: Fixture, s: CrashSession, page: ObjectReport) {
+  const fl = page.flags.find((f) => f.field === 'flags')!;
+  expect(String(fl.extra?.upper_fields)).toMatch(/^read from the dump: /);
+  const console_ = readFileSync(path.join(fx.dir, fx.truth.files.console), 'utf8');
+  const zones: { name: string; from: bigint; to: bigint }[] = [];
+  const nodes: { node: number; from: bigint; to: bigint }[] = [];
+  for (const line of console_.split('\n')) {
+    const z = /\]\s+(DMA|DMA32|Normal|Movable|Device)\s+\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]/.exec(line);
+    if (z) zones.push({ name: z[1]!, from: BigInt(z[2]!), to: BigInt(z[3]!) });
+    const n = /\]\s+node\s+(\d+): \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]/.exec(line);
+    if (n) nodes.push({ node: Number(n[1]), from: BigInt(n[2]!), to: BigInt(n[3]!) });
+  }
+  expect(zones.length, 'Zone ranges in the console log').toBeGreaterThan(0);
+  const base = /=\s*\$\d+\s*=\s*(\d+)/.exec((await s.run('p vmemmap_base')).output);
+  const size = /SIZE:\s*(\d+)/.exec((await s.run('struct page -o')).output);
+  expect(base && size, 'vmemmap_base and sizeof(struct page)').toBeTruthy();
+  const phys = ((big(page.address) - BigInt(base![1]!)) / BigInt(size![1]!)) * 4096n;
+  const zone = zones.find((z) => phys >= z.from && phys <= z.to);
+  const node = nodes.find((n) => phys >= n.from && phys <= n.to);
+  expect(zone, `a zone holds physical ${phys.toString(16)}`).toBeDefined();
+  expect(fl.extra?.zone).toBe(zone!.name);
+  if (node) expect(fl.extra?.node).toBe(node.node);
+}
 
 describe.skipIf(!RUN_LIVE)('analysis on the fixture vmcores', () => {
   beforeAll(() => requireLive());
@@ -76,7 +107,7 @@ describe.skipIf(!RUN_LIVE)('analysis on the fixture vmcores', () => {
       }
     });
 
-    it('prints the planted objects with their values, cache and page link', () => {
+    it('prints the planted objects with their values, cache and page link', async () => {
       const t = fx.truth;
       for (const o of Object.values(t.objects)) {
         const rep = r.objects.find((x) => big(x.address) === big(o.addr) && x.type === `struct ${o.type}`);
@@ -106,6 +137,7 @@ describe.skipIf(!RUN_LIVE)('analysis on the fixture vmcores', () => {
           expect(
             page!.links.some((l) => l.path === 'private' && big(l.target.split(' ').pop()!) === big(o.addr)),
           ).toBe(true);
+          await expectZoneAndNodeFromConsole(fx, s, page!);
         }
       }
     });

@@ -193,3 +193,30 @@ export function parseSym(text: string): SymInfo[] {
   }
   return out;
 }
+
+/**
+ * The VMCOREINFO note as `help -n` prints it (in the kdump sub-header or the ELF notes):
+ * `NUMBER(SECTION_SIZE_BITS)=27`, `LENGTH(node_data)=1024`, `OSRELEASE=6.1.0-50-amd64`. Keys are
+ * kept as printed; later duplicates win. Returns an empty record when the output has no such lines.
+ */
+export function parseVmcoreinfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of lines(text)) {
+    const t = raw.trim();
+    const eq = t.indexOf('=');
+    if (eq <= 0) continue;
+    const key = t.slice(0, eq);
+    const value = t.slice(eq + 1);
+    // Keys are upper-case words with an optional (name) or (type.member) argument; no spaces.
+    if (!/^[A-Z][A-Z0-9_-]*(?:\([\w.]+\))?$/.test(key) || /\s/.test(value) || value === '') continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** A number from a VMCOREINFO record (`NUMBER(x)` values are printed with %d, LENGTH with %lu). */
+export function vmcoreinfoNumber(info: Record<string, string>, key: string): number | null {
+  const v = info[key];
+  if (v === undefined || !/^-?\d+$/.test(v)) return null;
+  return Number(v);
+}
