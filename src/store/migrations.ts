@@ -185,6 +185,21 @@ const MIGRATIONS: Migration[] = [
         alter column signature set compression lz4`.execute(db);
     },
   },
+  {
+    version: 4,
+    name: 'crashes: ids from the sequence on PostgreSQL (rows go in before the write lock); drop crashes_host',
+    async up(db, d) {
+      // crashes_host (host_id, bucket_id) only served `--host` filters, which the unique
+      // (host_id, content_hash) index serves as well (same leading column); one index fewer to
+      // update per crash.
+      await db.schema.dropIndex('crashes_host').ifExists().execute();
+      // Crash ids were max(id)+1 under the write lock, so the serial's sequence never moved;
+      // writers now insert crash rows in parallel and take ids from it.
+      if (d !== 'postgres') return;
+      await sql`select setval(pg_get_serial_sequence('crashes', 'id'),
+        coalesce((select max(id) from crashes), 0) + 1, false)`.execute(db);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -4,7 +4,7 @@ import { type Insertable, sql } from 'kysely';
 import { stackSimilarity } from '../signature/index.ts';
 import { Bucketer, DEFAULT_RULES, signatureKey } from './bucketing.ts';
 import { decodeReport } from './compact.ts';
-import { type Database, type Db, nowIso, type OpenedDb, toIso, withWriteLock } from './db.ts';
+import { type Database, type Db, nowIso, type OpenedDb, toIso, WRITE_LOCK_KEY, withWriteLock } from './db.ts';
 import { InputError } from './formats.ts';
 import type { JobBackend } from './jobs-backend.ts';
 import { upsertMeta } from './migrations.ts';
@@ -60,6 +60,64 @@ export const CRASH_COLS = [
 ] as const satisfies readonly (keyof Database['crashes'])[];
 /** 100 rows x 16 columns stays far below SQLite's 32,766 parameter limit. */
 const CRASH_ROWS_PER_STMT = 100;
+
+/** Columns of a log row, in the order of the SQLite prepared INSERT. */
+const LOG_COLS = [
+  'id',
+  'host_id',
+  'sha256',
+  'source',
+  'format',
+  'size',
+  'received_at',
+  'crash_count',
+  'no_crash',
+  'warnings',
+  'text',
+] as const satisfies readonly (keyof Database['logs'])[];
+
+/** A crash stored before this batch (or by another writer during it). */
+interface Existing {
+  id: number;
+  bucketId: number | null;
+  rule: JoinRule | null;
+  similarity: number | null;
+}
+
+interface CrashIdRow {
+  id: number;
+  content_hash: string;
+  bucket_id: number | null;
+  join_rule: string | null;
+  similarity: number | null;
+}
+
+/** A new crash of the batch being written. */
+interface Pending {
+  id: number;
+  key: string;
+  logIndex: number;
+  crash: PreparedCrash;
+  bucketId: number | null;
+  rule: JoinRule;
+  similarity: number | null;
+  newBucket: boolean;
+}
+
+/** Code-unit order: the same in every writer process (the lock-order argument needs that). */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * PostgreSQL errors after which the whole batch is simply retried: a deadlock or serialization
+ * failure, or a foreign key to a bucket that went away (a concurrent writer's bucket that it
+ * rolled back, or one rebucket removed) between the provisional decision and the insert.
+ */
+export function isTransientPgError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001' || code === '23503';
+}
 
 function chunks<T>(xs: T[], n = CHUNK): T[][] {
   const out: T[][] = [];
@@ -142,15 +200,33 @@ export class KyselyStore implements Store {
     return this.writePrepared(prepared);
   }
 
-  /** The write half of ingest, for callers that prepared logs themselves (worker pools). */
+  /**
+   * The write half of ingest, for callers that prepared logs themselves (worker pools). A batch
+   * is stored whole or not at all. SQLite: one BEGIN IMMEDIATE transaction (SQLite has one writer
+   * anyway). PostgreSQL: hosts, kernels, logs and crash rows go in before the global advisory
+   * lock, so several writers insert in parallel; only bucket assignment runs under the lock.
+   */
   async writePrepared(prepared: PreparedLog[]): Promise<IngestResult[]> {
     if (prepared.length === 0) return [];
-    try {
-      return await withWriteLock(this.o, (trx) => this.writeBatch(trx, prepared));
-    } catch (err) {
-      // The rolled-back transaction may have fed ids to the caches: forget them.
-      this.resetCaches();
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.o.dialect === 'postgres') {
+          return await this.db.transaction().execute((trx) =>
+            this.writeBatch(trx, prepared, async () => {
+              await sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`.execute(trx);
+            }),
+          );
+        }
+        return await withWriteLock(this.o, (trx) => this.writeBatch(trx, prepared, null));
+      } catch (err) {
+        // The rolled-back transaction may have fed ids to the caches: forget them.
+        this.resetCaches();
+        if (attempt < 8 && isTransientPgError(err)) {
+          await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
+          continue;
+        }
+        throw err;
+      }
     }
   }
 
@@ -183,8 +259,13 @@ export class KyselyStore implements Store {
     return b;
   }
 
+  // On PostgreSQL the inserts below run before the global lock, so concurrent writers may insert
+  // the same unique key (a host, a log, a crash) at once; the second waits for the first to end.
+  // Every writer inserts hosts, kernels, logs, crashes in that order, each sorted by its key, so
+  // such waits can never form a cycle (and the lock holder inserts none of them).
+
   private async hostIdsFor(trx: Db, names: string[]): Promise<Map<string, number>> {
-    const missing = [...new Set(names)].filter((n) => !this.hostIds.has(n));
+    const missing = [...new Set(names)].filter((n) => !this.hostIds.has(n)).sort();
     for (const part of chunks(missing)) {
       await trx
         .insertInto('hosts')
@@ -205,7 +286,8 @@ export class KyselyStore implements Store {
     const missing = new Map<string, { release: string; build: string }>();
     for (const x of keys)
       if (!this.kernelIds.has(k(x.release, x.build))) missing.set(k(x.release, x.build), x);
-    for (const part of chunks([...missing.values()])) {
+    const sorted = [...missing].sort((a, b) => cmp(a[0], b[0])).map(([, v]) => v);
+    for (const part of chunks(sorted)) {
       await trx
         .insertInto('kernels')
         .values(part)
@@ -225,26 +307,22 @@ export class KyselyStore implements Store {
     return this.kernelIds;
   }
 
-  private async writeBatch(trx: Db, logs: PreparedLog[]): Promise<IngestResult[]> {
-    const bucketer = await this.refreshBuckets(trx);
-    const hostIds = await this.hostIdsFor(
-      trx,
-      logs.map((l) => l.host),
-    );
-    const kernelIds = await this.kernelIdsFor(
-      trx,
-      logs.flatMap((l) => l.crashes.map((c) => ({ release: c.kernelRelease, build: c.kernelBuild }))),
-    );
-    const kid = (c: PreparedCrash) => kernelIds.get(`${c.kernelRelease}\n${c.kernelBuild}`)!;
-
-    // Logs: existing (host, sha256) pairs are duplicates; the rest are inserted. Lookups go by
-    // host first so that the (host_id, sha256) unique index serves them.
-    const existingLogs = new Map<string, number>();
-    const logKey = (l: PreparedLog) => `${hostIds.get(l.host)}:${l.sha256}`;
+  /** Stored logs among these (host id, sha256) pairs: key `host:sha` -> log id. */
+  private async findLogs(trx: Db, pairs: { hid: number; sha: string }[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (this.o.sqlite) {
+      const st = this.stmt('select id from logs where host_id = ? and sha256 = ?');
+      for (const p of pairs) {
+        const r = st.get(p.hid, p.sha) as { id: number } | undefined;
+        if (r) out.set(`${p.hid}:${p.sha}`, r.id);
+      }
+      return out;
+    }
+    // By host first, so that the (host_id, sha256) unique index serves the lookups.
     for (const [hid, shas] of groupBy(
-      logs,
-      (l) => hostIds.get(l.host)!,
-      (l) => l.sha256,
+      pairs,
+      (p) => p.hid,
+      (p) => p.sha,
     )) {
       for (const part of chunks([...new Set(shas)])) {
         const rows = await trx
@@ -253,63 +331,37 @@ export class KyselyStore implements Store {
           .where('host_id', '=', hid)
           .where('sha256', 'in', part)
           .execute();
-        for (const r of rows) existingLogs.set(`${hid}:${r.sha256}`, num(r.id));
+        for (const r of rows) out.set(`${hid}:${r.sha256}`, num(r.id));
       }
     }
-    const duplicateLog = logs.map((l) => existingLogs.has(logKey(l)));
-    const fresh: PreparedLog[] = [];
-    const freshKeys = new Set<string>();
-    for (const l of logs) {
-      const k = logKey(l);
-      if (existingLogs.has(k) || freshKeys.has(k)) continue;
-      freshKeys.add(k);
-      fresh.push(l);
-    }
-    // 1,000 rows x 10 columns per statement: far below both dialects' parameter limits.
-    for (const part of chunks(fresh, 1000)) {
-      const rows = await trx
-        .insertInto('logs')
-        .values(
-          part.map((l) => ({
-            host_id: hostIds.get(l.host)!,
-            sha256: l.sha256,
-            source: l.source,
-            format: l.format,
-            size: l.size,
-            received_at: l.receivedAt,
-            crash_count: l.crashes.length,
-            no_crash: l.crashes.length === 0 ? 1 : 0,
-            warnings: JSON.stringify(l.warnings),
-            text: l.text,
-          })),
-        )
-        .returning(['id', 'host_id', 'sha256'])
-        .execute();
-      for (const r of rows) existingLogs.set(`${num(r.host_id)}:${r.sha256}`, num(r.id));
-    }
-    // A log repeated within the batch counts as a duplicate after its first copy.
-    const seenInBatch = new Set<string>();
-    for (let i = 0; i < logs.length; i++) {
-      const k = logKey(logs[i]!);
-      if (seenInBatch.has(k)) duplicateLog[i] = true;
-      seenInBatch.add(k);
-    }
-    const logIds = logs.map((l) => existingLogs.get(logKey(l))!);
+    return out;
+  }
 
-    // Crashes already stored (same host, same content hash) are not written again.
-    interface Existing {
-      id: number;
-      bucketId: number | null;
-      rule: JoinRule | null;
-      similarity: number | null;
+  /** Stored crashes among these (host id, content hash) pairs, by key `host:hash`. */
+  private async findCrashes(trx: Db, pairs: { hid: number; hash: string }[]): Promise<Map<string, Existing>> {
+    const out = new Map<string, Existing>();
+    const put = (hid: number, r: CrashIdRow) =>
+      out.set(`${hid}:${r.content_hash}`, {
+        id: num(r.id),
+        bucketId: r.bucket_id == null ? null : num(r.bucket_id),
+        rule: r.join_rule as JoinRule | null,
+        similarity: r.similarity,
+      });
+    if (this.o.sqlite) {
+      const st = this.stmt(
+        'select id, content_hash, bucket_id, join_rule, similarity from crashes where host_id = ? and content_hash = ?',
+      );
+      for (const p of pairs) {
+        const r = st.get(p.hid, p.hash) as CrashIdRow | undefined;
+        if (r) put(p.hid, r);
+      }
+      return out;
     }
-    const existing = new Map<string, Existing>();
-    const byHost = groupBy(
-      logs.flatMap((l) => l.crashes.map((c) => ({ hid: hostIds.get(l.host)!, hash: c.contentHash }))),
-      (x) => x.hid,
-      (x) => x.hash,
-    );
-    for (const [hid, hashes] of byHost) {
+    for (const [hid, hashes] of groupBy(
+      pairs,
+      (p) => p.hid,
+      (p) => p.hash,
+    )) {
       for (const part of chunks([...new Set(hashes)])) {
         const rows = await trx
           .selectFrom('crashes')
@@ -317,22 +369,24 @@ export class KyselyStore implements Store {
           .where('host_id', '=', hid)
           .where('content_hash', 'in', part)
           .execute();
-        for (const r of rows) {
-          existing.set(`${hid}:${r.content_hash}`, {
-            id: num(r.id),
-            bucketId: r.bucket_id == null ? null : num(r.bucket_id),
-            rule: r.join_rule as JoinRule | null,
-            similarity: r.similarity,
-          });
-        }
+        for (const r of rows) put(hid, r);
       }
     }
+    return out;
+  }
 
-    // Rule 0: crashes already bucketed with the same title and stack, in this or another process.
-    const keys = [...new Set(logs.flatMap((l) => l.crashes.map((c) => c.sigKey)))].filter(
-      (k) => !bucketer.knows(k),
-    );
-    for (const part of chunks(keys)) {
+  /** Rule 0: teaches the bucketer the stored buckets of these title+stack keys. */
+  private async loadSignatures(trx: Db, bucketer: Bucketer, keys: string[]): Promise<void> {
+    const unknown = [...new Set(keys)].filter((k) => !bucketer.knows(k));
+    if (this.o.sqlite) {
+      const st = this.stmt('select bucket_id from signatures where sig_key = ?');
+      for (const k of unknown) {
+        const r = st.get(k) as { bucket_id: number } | undefined;
+        if (r) bucketer.remember(k, r.bucket_id);
+      }
+      return;
+    }
+    for (const part of chunks(unknown)) {
       const rows = await trx
         .selectFrom('signatures')
         .select(['sig_key', 'bucket_id'])
@@ -340,79 +394,85 @@ export class KyselyStore implements Store {
         .execute();
       for (const r of rows) bucketer.remember(r.sig_key, num(r.bucket_id));
     }
-    const newKeys: { sig_key: string; bucket_id: number }[] = [];
-    // Ids are handed out here, under the write lock (no other writer can take them), so that
-    // buckets and crashes go in as a few multi-row inserts without RETURNING round trips.
-    let nextBucket = (await this.maxId(trx, 'buckets')) + 1;
-    let nextCrash = (await this.maxId(trx, 'crashes')) + 1;
-    const newBuckets: Insertable<Database['buckets']>[] = [];
+  }
 
-    interface Pending {
-      id: number;
-      key: string;
-      logIndex: number;
-      crash: PreparedCrash;
-      bucketId: number;
-      rule: JoinRule;
-      similarity: number | null;
-      newBucket: boolean;
+  /**
+   * lock: null when the whole batch already runs under the write lock (SQLite); else the function
+   * that takes it (PostgreSQL), called once the rows are in.
+   */
+  private async writeBatch(
+    trx: Db,
+    logs: PreparedLog[],
+    lock: (() => Promise<void>) | null,
+  ): Promise<IngestResult[]> {
+    let bucketer = await this.refreshBuckets(trx);
+    const hostIds = await this.hostIdsFor(
+      trx,
+      logs.map((l) => l.host),
+    );
+    const kernelIds = await this.kernelIdsFor(
+      trx,
+      logs.flatMap((l) => l.crashes.map((c) => ({ release: c.kernelRelease, build: c.kernelBuild }))),
+    );
+    const hid = (l: PreparedLog) => hostIds.get(l.host)!;
+
+    // Logs: existing (host, sha256) pairs are duplicates; the rest are inserted.
+    const logKey = (l: PreparedLog) => `${hid(l)}:${l.sha256}`;
+    const logIdByKey = await this.findLogs(
+      trx,
+      logs.map((l) => ({ hid: hid(l), sha: l.sha256 })),
+    );
+    const duplicateLog = logs.map((l) => logIdByKey.has(logKey(l)));
+    const fresh = new Map<string, PreparedLog>();
+    for (const l of logs) {
+      const k = logKey(l);
+      if (!logIdByKey.has(k) && !fresh.has(k)) fresh.set(k, l);
     }
-    const pending: Pending[] = [];
+    // Logs another writer stored meanwhile (PostgreSQL) are duplicates too.
+    const raced = await this.insertLogs(trx, fresh, hostIds, logIdByKey);
+    // A log repeated within the batch counts as a duplicate after its first copy.
+    const seenInBatch = new Set<string>();
+    for (let i = 0; i < logs.length; i++) {
+      const k = logKey(logs[i]!);
+      if (seenInBatch.has(k) || raced.has(k)) duplicateLog[i] = true;
+      seenInBatch.add(k);
+    }
+    const logIds = logs.map((l) => logIdByKey.get(logKey(l))!);
+
+    // Crashes already stored (same host, same content hash) are not written again.
+    const existing = await this.findCrashes(
+      trx,
+      logs.flatMap((l) => l.crashes.map((c) => ({ hid: hid(l), hash: c.contentHash }))),
+    );
+    await this.loadSignatures(
+      trx,
+      bucketer,
+      logs.flatMap((l) => l.crashes.map((c) => c.sigKey)),
+    );
+    let pending: Pending[] = [];
     const pendingKeys = new Set<string>();
-    const touched = new Set<number>();
     for (let li = 0; li < logs.length; li++) {
       const l = logs[li]!;
-      const hid = hostIds.get(l.host)!;
       for (const c of l.crashes) {
-        const key = `${hid}:${c.contentHash}`;
+        const key = `${hid(l)}:${c.contentHash}`;
         if (existing.has(key) || pendingKeys.has(key)) continue;
         pendingKeys.add(key);
-        const d = bucketer.decide(c.title, c.signature, c.sigKey);
-        let bucketId = d.bucketId;
-        const crashId = nextCrash++;
-        if (bucketId == null) {
-          bucketId = nextBucket++;
-          newBuckets.push({
-            id: bucketId,
-            title: c.title,
-            kind: c.kind,
-            signature: c.signatureJson,
-            search_text: searchText(c.title, c.signature),
-            representative_crash_id: crashId,
-            first_seen: c.occurredAt,
-            last_seen: c.occurredAt,
-            count: 0,
-            created_at: nowIso(),
-          } as Insertable<Database['buckets']>);
-          bucketer.add({ id: bucketId, title: c.title, signature: c.signature });
-        }
-        if (!bucketer.knows(c.sigKey)) {
-          bucketer.remember(c.sigKey, bucketId);
-          newKeys.push({ sig_key: c.sigKey, bucket_id: bucketId });
-        }
-        touched.add(bucketId);
         pending.push({
-          id: crashId,
+          id: 0,
           key,
           logIndex: li,
           crash: c,
-          bucketId,
-          rule: d.rule,
-          similarity: round4(d.similarity),
-          newBucket: d.bucketId == null,
+          bucketId: null,
+          rule: 'new',
+          similarity: null,
+          newBucket: false,
         });
       }
     }
-
-    for (const part of chunks(newBuckets, 200)) {
-      await trx.insertInto('buckets').values(part).execute();
-    }
-    const idByKey = new Map<string, number>();
     const crashRow = (p: Pending): Insertable<Database['crashes']> => ({
-      id: p.id,
       log_id: logIds[p.logIndex]!,
-      host_id: hostIds.get(logs[p.logIndex]!.host)!,
-      kernel_id: kid(p.crash),
+      host_id: hid(logs[p.logIndex]!),
+      kernel_id: kernelIds.get(`${p.crash.kernelRelease}\n${p.crash.kernelBuild}`)!,
       content_hash: p.crash.contentHash,
       received_at: logs[p.logIndex]!.receivedAt,
       occurred_at: p.crash.occurredAt,
@@ -426,51 +486,92 @@ export class KyselyStore implements Store {
       join_rule: p.rule,
       similarity: p.similarity,
     });
-    if (this.o.sqlite) {
-      // SQLite: the same rows through cached prepared statements on the connection that holds
-      // this transaction (Kysely would compile and prepare a fresh 8,000-parameter statement
-      // per chunk; that was a third of the write time).
-      const conn = this.o.sqlite;
+
+    if (lock === null) {
+      // SQLite, under the lock already: ids handed out here (no other writer can take them),
+      // buckets decided, then the rows go in through cached prepared statements.
+      let next = (await this.maxId(trx, 'crashes')) + 1;
+      for (const p of pending) p.id = next++;
+      await this.assign(trx, bucketer, pending);
       const rows = pending.map((p) => {
-        const r = crashRow(p);
+        const r = { ...crashRow(p), id: p.id };
         return CRASH_COLS.map((c) => r[c] ?? null);
       });
-      let k = 0;
-      if (rows.length >= CRASH_ROWS_PER_STMT) {
-        const many = this.crashStmt(conn, CRASH_ROWS_PER_STMT);
-        for (; k + CRASH_ROWS_PER_STMT <= rows.length; k += CRASH_ROWS_PER_STMT)
-          many.run(rows.slice(k, k + CRASH_ROWS_PER_STMT).flat());
-      }
-      const one = this.crashStmt(conn, 1);
-      for (; k < rows.length; k++) one.run(rows[k]!);
-      for (const p of pending) idByKey.set(p.key, p.id);
+      this.insertSqliteRows('crashes', CRASH_COLS, rows, CRASH_ROWS_PER_STMT);
     } else {
-      for (const part of chunks(pending, 500)) {
-        await trx.insertInto('crashes').values(part.map(crashRow)).execute();
-        for (const p of part) idByKey.set(p.key, p.id);
+      // PostgreSQL: rows first, with the bucket the crash would join among the buckets stored
+      // now (in the steady state, where it joins under the lock too); ids from the sequence.
+      for (const p of pending) {
+        const d = bucketer.decide(p.crash.title, p.crash.signature, p.crash.sigKey);
+        p.bucketId = d.bucketId;
+        p.rule = d.rule;
+        p.similarity = round4(d.similarity);
+      }
+      const byKey = new Map(pending.map((p) => [p.key, p]));
+      const sorted = [...pending].sort((a, b) => cmp(a.key, b.key));
+      for (const part of chunks(sorted, 500)) {
+        const rows = await trx
+          .insertInto('crashes')
+          .values(part.map(crashRow))
+          .onConflict((oc) => oc.columns(['host_id', 'content_hash']).doNothing())
+          .returning(['id', 'host_id', 'content_hash'])
+          .execute();
+        for (const r of rows) byKey.get(`${num(r.host_id)}:${r.content_hash}`)!.id = num(r.id);
+      }
+      // Crashes another writer stored meanwhile are duplicates, as if stored before.
+      const lost = pending.filter((p) => p.id === 0);
+      if (lost.length > 0) {
+        const found = await this.findCrashes(
+          trx,
+          lost.map((p) => ({ hid: hid(logs[p.logIndex]!), hash: p.crash.contentHash })),
+        );
+        for (const [k, e] of found) existing.set(k, e);
+        pending = pending.filter((p) => p.id !== 0);
+      }
+      await lock();
+      // Decide again with every committed bucket, in id order (as rebucket replays), and move
+      // the crashes whose decision changed (new buckets; buckets other writers just made).
+      bucketer = await this.refreshBuckets(trx);
+      await this.loadSignatures(
+        trx,
+        bucketer,
+        pending.map((p) => p.crash.sigKey),
+      );
+      pending.sort((a, b) => a.id - b.id);
+      const before = pending.map((p) => `${p.bucketId}|${p.rule}|${p.similarity ?? ''}`);
+      await this.assign(trx, bucketer, pending);
+      const moves = new Map<string, number[]>();
+      pending.forEach((p, i) => {
+        const now = `${p.bucketId}|${p.rule}|${p.similarity ?? ''}`;
+        if (now === before[i]) return;
+        const list = moves.get(now);
+        if (list) list.push(p.id);
+        else moves.set(now, [p.id]);
+      });
+      for (const [key, ids] of moves) {
+        const [b, rule, s] = key.split('|');
+        for (const part of chunks(ids)) {
+          await trx
+            .updateTable('crashes')
+            .set({ bucket_id: Number(b), join_rule: rule!, similarity: s === '' ? null : Number(s) })
+            .where('id', 'in', part)
+            .execute();
+        }
       }
     }
-    for (const part of chunks(newKeys)) {
-      await trx
-        .insertInto('signatures')
-        .values(part)
-        .onConflict((oc) => oc.column('sig_key').doNothing())
-        .execute();
-    }
-    await this.recount(trx, [...touched]);
+    await this.addCounts(trx, pending);
 
     // Results, in input order.
     const pendingByKey = new Map(pending.map((p) => [p.key, p]));
-    const titleById = new Map<number, string>();
     return logs.map((l, li) => {
-      const hid = hostIds.get(l.host)!;
+      const h = hid(l);
       const crashes: IngestedCrash[] = l.crashes.map((c) => {
-        const key = `${hid}:${c.contentHash}`;
+        const key = `${h}:${c.contentHash}`;
         const p = pendingByKey.get(key);
         if (p && p.logIndex === li) {
           return {
-            crashId: idByKey.get(key)!,
-            bucketId: p.bucketId,
+            crashId: p.id,
+            bucketId: p.bucketId!,
             title: c.title,
             created: true,
             rule: p.rule,
@@ -479,10 +580,8 @@ export class KyselyStore implements Store {
           };
         }
         const e = existing.get(key);
-        const id = e?.id ?? idByKey.get(key)!;
-        titleById.set(id, c.title);
         return {
-          crashId: id,
+          crashId: e?.id ?? p!.id,
           bucketId: e?.bucketId ?? p?.bucketId ?? 0,
           title: c.title,
           created: false,
@@ -504,22 +603,176 @@ export class KyselyStore implements Store {
     });
   }
 
-  private readonly crashStmts = new Map<number, import('better-sqlite3').Statement>();
-
-  /** `insert into crashes` of n rows, prepared once per connection. */
-  private crashStmt(conn: import('better-sqlite3').Database, n: number): import('better-sqlite3').Statement {
-    let st = this.crashStmts.get(n);
-    if (!st) {
-      const tuple = `(${CRASH_COLS.map(() => '?').join(',')})`;
-      st = conn.prepare(
-        `insert into crashes (${CRASH_COLS.join(',')}) values ${Array(n).fill(tuple).join(',')}`,
+  /**
+   * Inserts new logs and records their ids in `ids`. Returns the keys of logs another writer
+   * stored between the lookup and the insert (PostgreSQL only; their stored ids are recorded).
+   */
+  private async insertLogs(
+    trx: Db,
+    fresh: Map<string, PreparedLog>,
+    hostIds: Map<string, number>,
+    ids: Map<string, number>,
+  ): Promise<Set<string>> {
+    const raced = new Set<string>();
+    if (fresh.size === 0) return raced;
+    const row = (l: PreparedLog) => ({
+      host_id: hostIds.get(l.host)!,
+      sha256: l.sha256,
+      source: l.source,
+      format: l.format,
+      size: l.size,
+      received_at: l.receivedAt,
+      crash_count: l.crashes.length,
+      no_crash: l.crashes.length === 0 ? 1 : 0,
+      warnings: JSON.stringify(l.warnings),
+      text: l.text,
+    });
+    if (this.o.sqlite) {
+      let next = (await this.maxId(trx, 'logs')) + 1;
+      const rows: unknown[][] = [];
+      for (const [k, l] of fresh) {
+        const id = next++;
+        ids.set(k, id);
+        const r = { id, ...row(l) };
+        rows.push(LOG_COLS.map((c) => r[c]));
+      }
+      this.insertSqliteRows('logs', LOG_COLS, rows, 100);
+      return raced;
+    }
+    const sorted = [...fresh].sort((a, b) => cmp(a[0], b[0]));
+    // 1,000 rows x 10 columns per statement: far below PostgreSQL's parameter limit.
+    for (const part of chunks(sorted, 1000)) {
+      const rows = await trx
+        .insertInto('logs')
+        .values(part.map(([, l]) => row(l)))
+        .onConflict((oc) => oc.columns(['host_id', 'sha256']).doNothing())
+        .returning(['id', 'host_id', 'sha256'])
+        .execute();
+      for (const r of rows) ids.set(`${num(r.host_id)}:${r.sha256}`, num(r.id));
+    }
+    const lost = sorted.filter(([k]) => !ids.has(k));
+    if (lost.length > 0) {
+      const found = await this.findLogs(
+        trx,
+        lost.map(([, l]) => ({ hid: hostIds.get(l.host)!, sha: l.sha256 })),
       );
-      this.crashStmts.set(n, st);
+      for (const [k, id] of found) {
+        ids.set(k, id);
+        raced.add(k);
+      }
+    }
+    return raced;
+  }
+
+  /**
+   * Bucket decisions for new crashes, in order, under the write lock: founds new buckets (ids
+   * handed out here), records rule-0 keys, and sets each crash's bucket, rule and similarity.
+   */
+  private async assign(trx: Db, bucketer: Bucketer, pending: Pending[]): Promise<void> {
+    let nextBucket = (await this.maxId(trx, 'buckets')) + 1;
+    const newBuckets: Insertable<Database['buckets']>[] = [];
+    const newKeys: { sig_key: string; bucket_id: number }[] = [];
+    for (const p of pending) {
+      const c = p.crash;
+      const d = bucketer.decide(c.title, c.signature, c.sigKey);
+      let bucketId = d.bucketId;
+      if (bucketId == null) {
+        bucketId = nextBucket++;
+        newBuckets.push({
+          id: bucketId,
+          title: c.title,
+          kind: c.kind,
+          signature: c.signatureJson,
+          search_text: searchText(c.title, c.signature),
+          representative_crash_id: p.id,
+          first_seen: c.occurredAt,
+          last_seen: c.occurredAt,
+          count: 0,
+          created_at: nowIso(),
+        } as Insertable<Database['buckets']>);
+        bucketer.add({ id: bucketId, title: c.title, signature: c.signature });
+      }
+      if (!bucketer.knows(c.sigKey)) {
+        bucketer.remember(c.sigKey, bucketId);
+        newKeys.push({ sig_key: c.sigKey, bucket_id: bucketId });
+      }
+      p.bucketId = bucketId;
+      p.rule = d.rule;
+      p.similarity = round4(d.similarity);
+      p.newBucket = d.bucketId == null;
+    }
+    for (const part of chunks(newBuckets, 200)) await trx.insertInto('buckets').values(part).execute();
+    for (const part of chunks(newKeys)) {
+      await trx
+        .insertInto('signatures')
+        .values(part)
+        .onConflict((oc) => oc.column('sig_key').doNothing())
+        .execute();
+    }
+  }
+
+  /**
+   * Adds the new crashes to their buckets' count and first/last seen. Incremental (the crashes
+   * are new, and every writer does this under the write lock), so a batch costs one small update
+   * per bucket it touched instead of a scan of all their members; rebucket recounts from scratch.
+   */
+  private async addCounts(trx: Db, pending: Pending[]): Promise<void> {
+    const per = new Map<number, { n: number; f: string; l: string }>();
+    for (const p of pending) {
+      const t = p.crash.occurredAt;
+      const a = per.get(p.bucketId!);
+      if (!a) per.set(p.bucketId!, { n: 1, f: t, l: t });
+      else {
+        a.n++;
+        if (t < a.f) a.f = t;
+        if (t > a.l) a.l = t;
+      }
+    }
+    const list = [...per].sort((a, b) => a[0] - b[0]);
+    if (this.o.sqlite) {
+      const st = this.stmt(
+        'update buckets set count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) where id = ?',
+      );
+      for (const [id, a] of list) st.run(a.n, a.f, a.l, id);
+      return;
+    }
+    for (const part of chunks(list, 1000)) {
+      const values = sql.join(part.map(([id, a]) => sql`(${id}::integer, ${a.n}::integer, ${a.f}, ${a.l})`));
+      await sql`update buckets as b set count = b.count + v.n,
+          first_seen = least(b.first_seen, v.f), last_seen = greatest(b.last_seen, v.l)
+        from (values ${values}) as v(id, n, f, l) where b.id = v.id`.execute(trx);
+    }
+  }
+
+  private readonly stmts = new Map<string, import('better-sqlite3').Statement>();
+
+  /** A statement on the SQLite connection (the one holding the transaction), prepared once. */
+  private stmt(text: string): import('better-sqlite3').Statement {
+    let st = this.stmts.get(text);
+    if (!st) {
+      st = this.o.sqlite!.prepare(text);
+      this.stmts.set(text, st);
     }
     return st;
   }
 
-  private async maxId(trx: Db, table: 'buckets' | 'crashes'): Promise<number> {
+  /**
+   * Rows into a table through cached n-row prepared INSERTs (Kysely would compile and prepare a
+   * fresh statement of thousands of parameters per chunk; that was a third of the write time).
+   */
+  private insertSqliteRows(table: string, cols: readonly string[], rows: unknown[][], n: number): void {
+    const tuple = `(${cols.map(() => '?').join(',')})`;
+    const head = `insert into ${table} (${cols.join(',')}) values `;
+    let k = 0;
+    if (rows.length >= n) {
+      const many = this.stmt(head + Array(n).fill(tuple).join(','));
+      for (; k + n <= rows.length; k += n) many.run(rows.slice(k, k + n).flat());
+    }
+    const one = this.stmt(head + tuple);
+    for (; k < rows.length; k++) one.run(rows[k]!);
+  }
+
+  private async maxId(trx: Db, table: 'buckets' | 'crashes' | 'logs'): Promise<number> {
     const r = await trx
       .selectFrom(table)
       .select((eb) => eb.fn.max('id').as('m'))
