@@ -2,6 +2,8 @@
 // decides which command to run next from what it learned) and transcript (the same steps answered
 // from a saved session; a missing answer becomes an open question naming the command to run).
 import {
+  atFunction,
+  type CrashSite,
   explainCache,
   FLAG_ENUMS,
   flagLayoutFor,
@@ -18,11 +20,13 @@ import {
   prototypeFor,
   rangeText,
   stackBase,
+  X86_64_THREAD_SIZE,
 } from '../knowledge/index.ts';
 import { parseLog } from '../report/index.ts';
 import type { CrashReport } from '../report/types.ts';
 import {
   type BtTask,
+  canonHex,
   type Disassembly,
   fieldBig,
   getField,
@@ -212,7 +216,14 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
       // crash may also list the faulting function as a frame of its own at the exception RIP (a
       // return address left just below the exception RSP, e.g. from a call to printk before BUG):
       // it is the same activation as the exception frame, not a caller.
-      if (frames.length === 1 && f.func === frames[0]!.func && BigInt(`0x${f.pc}`) === frames[0]!.pc)
+      // On arm64 crash prints every frame's PC minus 4 (the branch before a return address), the
+      // faulting function's too (arm64_print_stackframe_entry in crash's arm64.c).
+      const fpc = BigInt(`0x${f.pc}`);
+      if (
+        frames.length === 1 &&
+        f.func === frames[0]!.func &&
+        (fpc === frames[0]!.pc || (arch === 'arm64' && fpc === frames[0]!.pc - 4n))
+      )
         continue;
       frames.push({
         index: frames.length,
@@ -395,6 +406,25 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
       }
     }
   }
+  // The panic task: the scheduler's invariants speak about it (live; a transcript's own
+  // `struct task_struct ADDR` is picked up below).
+  if (src.mode === 'live' && task && /^[0-9a-f]+$/.test(task.task)) {
+    addCand({
+      address: canonHex(task.task),
+      type: 'struct task_struct',
+      typeSource: `the panic task (TASK in the \`${btA?.command ?? 'bt'}\` header)`,
+      label: `panic task ${task.command} (pid ${task.pid})`,
+      depth: 2,
+    });
+  }
+  // THREAD_SIZE as crash knows it (`help -m` stacksize), else the architecture's default.
+  let threadSize = X86_64_THREAD_SIZE;
+  const helpM =
+    src.mode === 'live'
+      ? await src.ask(Q.helpM())
+      : (src.all(['help']).find((a) => /\s-m\b/.test(a.command)) ?? null);
+  const ss = helpM ? /^\s*stacksize:\s*(\d+)\s*$/m.exec(helpM.output) : null;
+  if (ss) threadSize = BigInt(ss[1]!);
   for (const a of src.all(['struct'])) {
     const w = a.command.trim().split(/\s+/);
     const type = w[1];
@@ -720,6 +750,18 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
 
   // 7. Invariants.
   const invariants: InvariantReport[] = [];
+  const site: Omit<CrashSite, 'argumentOf'> = {
+    panicTask: task ? task.task : null,
+    panicCpu: task?.cpu ?? null,
+    stackPointers: [
+      ...((exc?.exception.registers.RSP ?? exc?.exception.registers.SP)
+        ? [BigInt(`0x${exc.exception.registers.RSP ?? exc.exception.registers.SP}`)]
+        : []),
+      ...(task?.frames ?? []).filter((f) => f.level >= 0 && f.sp).map((f) => BigInt(`0x${f.sp}`)),
+    ],
+    threadSize,
+    functions: (task?.frames ?? []).map((f) => f.func.replace(/\.(isra|constprop|part|cold)(\.\d+)?$/g, '')),
+  };
   const frameFuncs = new Set(frames.map((f) => f.func.replace(/\.(isra|constprop|part|cold)(\.\d+)?$/g, '')));
   const factsOf = (o: ObjectReport, depth = 0): ObjectFacts => {
     const v = values.get(`${bare(o.type)}@${o.address}`)!;
@@ -735,12 +777,23 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
       flags: fl ? new Set(fl.set) : null,
       field: (p) => objectField(v, p),
       related,
+      site: {
+        ...site,
+        argumentOf: frameReports
+          .filter((fr) => fr.arguments.some((a) => a.value === o.address))
+          .map((fr) => fr.function.replace(/\.(isra|constprop|part|cold)(\.\d+)?$/g, '')),
+      },
     };
   };
   for (const o of objects) {
     for (const inv of invariantsFor(o.type, version)) {
-      const r = inv.check(factsOf(o));
-      const atSite = inv.at.length === 0 || inv.at.some((f) => frameFuncs.has(f));
+      const facts = factsOf(o);
+      if (inv.applies && !inv.applies(facts)) continue;
+      // A rule about the argument of some functions says nothing about other objects of the type.
+      if (inv.atArgument && !facts.site!.argumentOf.some((f) => inv.at.some((p) => atFunction(p, f))))
+        continue;
+      const r = inv.check(facts);
+      const atSite = inv.at.length === 0 || inv.at.some((p) => [...frameFuncs].some((f) => atFunction(p, f)));
       let writers: InvariantReport['writers'];
       if (opts.srcIndex && inv.flag && r.status === 'violated') {
         try {

@@ -93,6 +93,11 @@ export const Q = {
     command: 'help -n',
     matches: (v, a) => v === 'help' && (a.includes('-n') || a.includes('-D')),
   }),
+  /** Machine-dependent data: `help -m` prints stacksize (THREAD_SIZE), section_size_bits, ... */
+  helpM: (): Query => ({
+    command: 'help -m',
+    matches: (v, a) => v === 'help' && a.includes('-m'),
+  }),
   taskStack: (): Query => ({
     command: 'task -R stack',
     matches: (v, a) => v === 'task' && a.includes('stack'),

@@ -1,4 +1,6 @@
-// VFS facts: inode i_state bits (include/linux/fs.h I_*), the page cache index of an address_space.
+// VFS facts: inode i_state bits (include/linux/fs.h I_*), the page cache index of an address_space,
+// and the inode life-cycle invariants of fs/inode.c.
+import type { Invariant } from './nfs.ts';
 import { type FlagLayout, type KernelVersion, pickByVersion } from './version.ts';
 
 const COMMON = [
@@ -76,3 +78,82 @@ export function pageCacheIndex(v: KernelVersion | null): {
     file: 'lib/radix-tree.c',
   };
 }
+
+const INODE_6_1 = {
+  readIn: ['Debian linux-source-6.1 (6.1.192)'],
+  files: ['fs/inode.c', 'include/linux/fs.h'],
+};
+
+const has = (f: Set<string> | null, n: string) => (f ? f.has(n) : null);
+
+/** Invariants of struct inode's life cycle (fs/inode.c), checked against Debian's 6.1 source. */
+export const INODE_INVARIANTS: Invariant[] = [
+  {
+    id: 'inode.freeing-when-evicted',
+    type: 'inode',
+    at: ['evict', 'clear_inode', 'destroy_inode', '*_evict_inode'],
+    atArgument: true,
+    statement: 'An inode being evicted or destroyed has I_FREEING set in i_state',
+    why: 'evict() and clear_inode() BUG_ON(!(inode->i_state & I_FREEING)); the callers set I_FREEING before calling evict() (iput_final, evict_inodes, invalidate_inodes, inode_lru_isolate via dispose_list), and ->evict_inode() is called only from evict().',
+    range: { from: '6.1', until: '6.2' },
+    provenance: INODE_6_1,
+    check(o) {
+      const freeing = has(o.flags, 'I_FREEING');
+      if (freeing === null)
+        return { status: 'unknown', observed: 'i_state unknown', expected: 'I_FREEING set' };
+      return {
+        status: freeing ? 'holds' : 'violated',
+        observed: freeing ? 'I_FREEING set' : 'I_FREEING clear',
+        expected: 'I_FREEING set',
+      };
+    },
+    flag: { field: 'i_state', bit: 'I_FREEING', change: 'set' },
+    ifViolated:
+      'The inode reached eviction without the I_FREEING handshake: a filesystem called evict()/->evict_inode() on its own, or the inode was reused while a stale pointer was evicted (check `kmem` on it).',
+  },
+  {
+    id: 'inode.clear-implies-freeing',
+    type: 'inode',
+    at: [],
+    applies: (o) => has(o.flags, 'I_CLEAR') !== false,
+    statement: 'I_CLEAR is set only together with I_FREEING',
+    why: 'clear_inode() is the only writer of I_CLEAR and sets i_state = I_FREEING | I_CLEAR; nothing clears I_FREEING afterwards (the inode is destroyed by evict()).',
+    range: { from: '6.1', until: '6.2' },
+    provenance: INODE_6_1,
+    check(o) {
+      const freeing = has(o.flags, 'I_FREEING');
+      if (freeing === null)
+        return { status: 'unknown', observed: 'i_state unknown', expected: 'I_FREEING with I_CLEAR' };
+      return {
+        status: freeing ? 'holds' : 'violated',
+        observed: `I_CLEAR set, I_FREEING ${freeing ? 'set' : 'clear'}`,
+        expected: 'I_FREEING set with I_CLEAR',
+      };
+    },
+    ifViolated:
+      'i_state was overwritten after clear_inode(): the inode memory was freed and reused (use after free), or something wrote i_state without i_lock.',
+  },
+  {
+    id: 'inode.freeing-unreferenced',
+    type: 'inode',
+    at: [],
+    applies: (o) => has(o.flags, 'I_FREEING') !== false || has(o.flags, 'I_WILL_FREE') !== false,
+    statement: 'An inode with I_FREEING or I_WILL_FREE has no references: i_count == 0',
+    why: 'I_FREEING and I_WILL_FREE are set only once i_count is 0 (iput_final after atomic_dec_and_lock; evict_inodes, invalidate_inodes and inode_lru_isolate skip inodes with i_count), and igrab()/find_inode() refuse to take a reference to such an inode (igrab returns NULL, find_inode waits in __wait_on_freeing_inode).',
+    range: { from: '6.1', until: '6.2' },
+    provenance: INODE_6_1,
+    check(o) {
+      const count = o.field('i_count.counter');
+      const which = has(o.flags, 'I_FREEING') ? 'I_FREEING' : 'I_WILL_FREE';
+      if (count === null || o.flags === null)
+        return { status: 'unknown', observed: `i_count ${count ?? 'unknown'}`, expected: 'i_count = 0' };
+      return {
+        status: count === 0n ? 'holds' : 'violated',
+        observed: `${which} set, i_count = ${count}`,
+        expected: 'i_count = 0',
+      };
+    },
+    ifViolated:
+      'Someone holds a reference to an inode that is being freed: a reference taken without igrab() (ihold/__iget on a pointer that was not pinned) will be a use after free once evict() destroys it.',
+  },
+];

@@ -1,5 +1,5 @@
 // The knowledge pack: per-subsystem facts, looked up by type, field, function and kernel version.
-import { inodeStateFlags } from './fs.ts';
+import { INODE_INVARIANTS, inodeStateFlags } from './fs.ts';
 import { pageFlags } from './mm.ts';
 import {
   type Invariant,
@@ -11,7 +11,7 @@ import {
   nfsPageFlags,
   type Prototype,
 } from './nfs.ts';
-import { taskStateField, taskStateFlags } from './sched.ts';
+import { TASK_INVARIANTS, taskStateField, taskStateFlags } from './sched.ts';
 import { type FlagLayout, inRange, type KernelVersion } from './version.ts';
 
 export * from './fs.ts';
@@ -55,7 +55,15 @@ export function prototypeFor(fn: string, v: KernelVersion | null): Prototype | n
 /** Invariants for objects of a type at a version. */
 export function invariantsFor(type: string, v: KernelVersion | null): Invariant[] {
   const t = type.replace(/^(struct|union)\s+/, '');
-  return NFS_PAGE_INVARIANTS.filter((i) => i.type === t && (v === null || inRange(v, i.range)));
+  return [...NFS_PAGE_INVARIANTS, ...INODE_INVARIANTS, ...TASK_INVARIANTS].filter(
+    (i) => i.type === t && (v === null || inRange(v, i.range)),
+  );
+}
+
+/** Whether a function on the backtrace is one of an invariant's code points (`*_evict_inode` matches by suffix). */
+export function atFunction(pattern: string, func: string): boolean {
+  const f = func.replace(/\.(isra|constprop|part|cold)(\.\d+)?$/g, '');
+  return pattern.startsWith('*') ? f.endsWith(pattern.slice(1)) : f === pattern;
 }
 
 /** A struct's member layout from the knowledge pack for a version (used when the dump's `struct -o` is not available). */

@@ -171,6 +171,21 @@ export const NFS_CACHES: { type: string; cache: string; creator: string; flags: 
   },
 ];
 
+/** Where the crash happened, as far as the backtrace shows it (for rules about the running task and the call chain). */
+export interface CrashSite {
+  /** The panic task's task_struct address (canonical hex). */
+  panicTask: string | null;
+  panicCpu: number | null;
+  /** The stack pointers of the backtrace (exception frame and frames), innermost first. */
+  stackPointers: bigint[];
+  /** THREAD_SIZE (crash's `help -m` stacksize, else the architecture default). */
+  threadSize: bigint;
+  /** Function names on the backtrace (suffixes like .isra.0 removed). */
+  functions: string[];
+  /** Functions on the backtrace that have this object as an argument. */
+  argumentOf: string[];
+}
+
 /** What an invariant check sees of an object: decoded flags and scalar fields by path. */
 export interface ObjectFacts {
   type: string;
@@ -179,6 +194,8 @@ export interface ObjectFacts {
   field(path: string): bigint | null;
   /** The object's page (nfs_page.wb_page) decoded, when known. */
   related: Record<string, ObjectFacts | undefined>;
+  /** The crash site, when known (live analysis and transcripts with a backtrace). */
+  site?: CrashSite;
 }
 
 export interface InvariantResult {
@@ -191,8 +208,12 @@ export interface InvariantResult {
 export interface Invariant {
   id: string;
   type: string;
-  /** Functions at whose entry (or while inside which) the rule must hold; empty: always. */
+  /** Functions at whose entry (or while inside which) the rule must hold; empty: always. `*_evict_inode` matches by suffix. */
   at: string[];
+  /** Whether the rule speaks about this object at all (e.g. only the panic task); absent: always. */
+  applies?(o: ObjectFacts): boolean;
+  /** The rule holds for an argument of the `at` functions, not for any object of the type. */
+  atArgument?: boolean;
   statement: string;
   why: string;
   range: VersionRange;

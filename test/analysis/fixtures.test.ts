@@ -142,6 +142,22 @@ describe.skipIf(!RUN_LIVE)('analysis on the fixture vmcores', () => {
       }
     });
 
+    it('checks the scheduler invariants on the panic task, and they hold on a healthy scheduler', () => {
+      const t = fx.truth;
+      const task = r.objects.find(
+        (o) => o.type === 'struct task_struct' && o.typeSource.startsWith('the panic task'),
+      );
+      expect(task, 'the panic task is printed').toBeDefined();
+      const inv = r.invariants.filter((i) => i.object === `struct task_struct ${task!.address}`);
+      const byId = new Map(inv.map((i) => [i.id, i]));
+      expect(byId.get('task_struct.panic-task-on-cpu')?.status).toBe('holds');
+      expect(byId.get('task_struct.panic-task-on-cpu')?.observed).toBe(
+        `on_cpu = 1, task_cpu = ${t.crash.cpu}`,
+      );
+      expect(byId.get('task_struct.backtrace-on-own-stack')?.status).toBe('holds');
+      for (const i of inv) expect(i.status, `${i.id}: ${i.observed}`).not.toBe('violated');
+    });
+
     it('classifies the search hits of the planted request', () => {
       if (scenario !== 'unlock') return;
       const req = fx.truth.objects.req!;
