@@ -99,8 +99,29 @@ export function prologueSaves(
   point: number,
   calleeSaved: string[],
 ): Map<string, { offset: number; insn: Instruction }> {
+  return prologueFrame(cfg, path, point, calleeSaved).saves;
+}
+
+/**
+ * The prologue's register saves (offsets from the entry SP) and, on arm64, where it points the
+ * frame pointer: `mov x29, sp` / `add x29, sp, #N` after `stp x29, x30, [sp, #-M]!` gives x29 as
+ * an offset from the entry SP, so a save's slot is x29 + (save offset - fp offset). Stops at the
+ * first branch or call on the path and at the stop point.
+ */
+export function prologueFrame(
+  cfg: Cfg,
+  path: Set<number>,
+  point: number,
+  calleeSaved: string[],
+): {
+  saves: Map<string, { offset: number; insn: Instruction }>;
+  fpOffset: number | null;
+  fpInsn: Instruction | null;
+} {
   const saves = new Map<string, { offset: number; insn: Instruction }>();
-  if (!cfg.complete) return saves;
+  let fpOffset: number | null = null;
+  let fpInsn: Instruction | null = null;
+  if (!cfg.complete) return { saves, fpOffset, fpInsn };
   let rsp = 0;
   for (let k = 0; k < cfg.insns.length && k < point; k++) {
     if (!path.has(k)) continue;
@@ -142,10 +163,23 @@ export function prologueSaves(
         rsp -= Number(ins.operands[2].value);
         continue;
       }
+      // The frame pointer: x29 = sp (+ N). Only the first setting counts (later code may reuse x29 only as FP).
+      if (fpOffset === null && regOp(ins.operands[0]) === 'x29' && regOp(ins.operands[1]) === 'sp') {
+        if (m === 'mov' && ins.operands.length === 2) {
+          fpOffset = rsp;
+          fpInsn = ins;
+          continue;
+        }
+        if (m === 'add' && ins.operands[2]?.kind === 'imm') {
+          fpOffset = rsp + Number(ins.operands[2].value);
+          fpInsn = ins;
+          continue;
+        }
+      }
       if (/^(b|bl|blr|br|ret|cbn?z|tbn?z|b\.)/.test(m)) break;
     }
   }
-  return saves;
+  return { saves, fpOffset, fpInsn };
 }
 
 /** The first instruction on the path that writes reg, excluding prologue saves. */
@@ -199,7 +233,12 @@ export function recoverFrames(inp: RegsInput): { frames: FrameReport[]; open: Op
       if (cfg.insns.length === 0) cfg = null;
     }
     if (cfg) {
-      point = i === 0 ? (indexAt(cfg, f.pc, false) ?? indexAt(cfg, f.pc, true)) : indexAt(cfg, f.pc, true);
+      // x86_64 callers' PCs are return addresses (the call is the instruction before); crash's arm64
+      // frames show the branch itself (LR - 4, arm64_print_stackframe_entry).
+      point =
+        i === 0 || inp.arch === 'arm64'
+          ? (indexAt(cfg, f.pc, false) ?? indexAt(cfg, f.pc, true))
+          : indexAt(cfg, f.pc, true);
       if (point !== null) path = pathsTo(cfg, point);
     }
     states.push({ regs: new Map(), cfg, point, path, code });
@@ -235,26 +274,60 @@ export function recoverFrames(inp: RegsInput): { frames: FrameReport[]; open: Op
       );
       continue;
     }
-    const saves = prologueSaves(cs.cfg, cs.path, cs.point, calleeSaved);
+    const pf = prologueFrame(cs.cfg, cs.path, cs.point, calleeSaved);
+    const saves = pf.saves;
     const gaps = gapsOnPath(cs.cfg, cs.path) || !cs.cfg.complete;
     const stopAt = cs.cfg.insns[cs.point]!;
+    // arm64: crash 8.0.2's `bt` prints each frame as `#N [FP] func at PC`, FP being the function's
+    // own frame pointer (x29, the address of its frame record; arm64_print_stackframe_entry and
+    // arm64_unwind_frame in crash's arm64.c); the faulting function's x29 is in the exception frame.
+    const calleeFp = inp.arch === 'arm64' ? (i === 0 ? (inp.faultRegs.get('x29') ?? null) : callee.sp) : null;
+    const fpSource =
+      i === 0
+        ? `X29 of the exception frame (${inp.faultSource})`
+        : `the frame address of #${callee.level} in \`bt\``;
     for (const r of calleeSaved) {
       const saved = saves.get(r);
       if (saved && inp.arch === 'arm64') {
-        // Where crash's arm64 frame address sits relative to the callee's entry SP is not verified
-        // here: say the register was saved instead of reading a possibly wrong slot.
+        if (pf.fpOffset === null || calleeFp === null) {
+          out.set(r, {
+            value: null,
+            expression: `saved by ${insnText(saved.insn)} at entry SP ${saved.offset >= 0 ? '+' : ''}${saved.offset}`,
+            confidence: 'low',
+            derivation: [
+              {
+                text: `${insnText(saved.insn)} saves ${R(r)}; ${pf.fpOffset === null ? `${callee.func} sets no frame pointer (mov x29, sp) before +${stopAt.offset}, so the slot cannot be placed` : 'the frame pointer of this frame is unknown'}`,
+                source: cs.code!.command,
+              },
+            ],
+          });
+          continue;
+        }
+        const rel = saved.offset - pf.fpOffset;
+        const slot = calleeFp + BigInt(rel);
+        const w = inp.stackWords.get(hex(slot));
+        if (w === undefined) {
+          askOnce(
+            `The stack words of ${callee.func}'s frame (saved ${R(r)} at ${hex(slot)})`,
+            inp.stackSource ? `rd -64 ${hex(slot)} 1` : 'bt -f',
+          );
+          continue;
+        }
         out.set(r, {
-          value: null,
-          expression: `saved by ${insnText(saved.insn)} at entry SP ${saved.offset >= 0 ? '+' : ''}${saved.offset}`,
-          confidence: 'low',
+          value: w,
+          confidence: 'high',
           derivation: [
             {
-              text: `${insnText(saved.insn)} saves ${R(r)}; the slot address needs the frame's entry SP`,
+              text: `${insnText(saved.insn)} saves ${caller.func}'s ${R(r)} at x29 ${rel >= 0 ? '+' : ''}${rel} (x29 set by ${insnText(pf.fpInsn!)})`,
               source: cs.code!.command,
             },
+            {
+              text: `x29 of ${callee.func} = ${hex(calleeFp)}, from ${fpSource}`,
+              source: i === 0 ? inp.faultSource : 'bt',
+            },
+            { text: `stack word [${hex(slot)}] = ${hex(w)}`, source: inp.stackSource ?? 'bt -f' },
           ],
         });
-        askOnce(`The stack words of ${callee.func}'s frame (arm64 saved registers)`, 'bt -f');
         continue;
       }
       if (saved) {
