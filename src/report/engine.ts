@@ -93,7 +93,7 @@ function isCorruptedLine(line: string): boolean {
 }
 
 function skipped(extra: SkipTest | null, f: string): boolean {
-  return COMMON_SKIP.test(f) || (extra !== null && extra.test(f));
+  return COMMON_SKIP.test(f) || extra?.test(f) === true;
 }
 
 function appendFrames(frames: string[], m: RegExpExecArray | null, skip: SkipTest | null): void {
@@ -397,6 +397,10 @@ const TIMESTAMP_IN_TITLE = /\[ *[0-9]+\.[0-9]+\]/;
 
 const STACK_START_HINT = /[Tt]race|Allocated|Freed|acktrace|Uninit was stored|badaddr/;
 
+function isStackStartLine(ln: string, starts: RegExp[]): boolean {
+  return STACK_START_HINT.test(ln) && starts.some((k) => k.test(ln));
+}
+
 /** syzkaller's isCorrupted: a title with a merged timestamp, or a stack keyword without frames after it. */
 export function checkCorrupted(title: string, lines: string[], format: OopsFormat | null): string {
   if (TIMESTAMP_IN_TITLE.test(title)) return 'title matches corrupted regexp';
@@ -409,7 +413,6 @@ export function checkCorrupted(title: string, lines: string[], format: OopsForma
     if (!STACK_START_HINT.test(ln)) continue;
     for (let k = 0; k < starts.length; k++) if (first[k] === -1 && starts[k]!.test(ln)) first[k] = i;
   }
-  const isStart = (ln: string) => STACK_START_HINT.test(ln) && starts.some((k) => k.test(ln));
   let hasStack = false;
   for (let k = 0; k < starts.length; k++) {
     const at = first[k]!;
@@ -420,7 +423,7 @@ export function checkCorrupted(title: string, lines: string[], format: OopsForma
     const rest = lines.length - at - 1;
     for (let i = 0; i < 15 && i < rest; i++) {
       const ln = lines[at + 1 + i]!;
-      if (isStart(ln)) break;
+      if (isStackStartLine(ln, starts)) break;
       if (ln.includes('(stack is not available)') || FRAME_RES.some((r) => r.test(ln))) {
         hasStack = true;
         corrupted = false;

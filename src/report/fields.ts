@@ -30,6 +30,22 @@ function parseNum(hex: string | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** Every frame form fills the same fields (one object shape); only where they come from differs. */
+function newFrame(
+  func: string,
+  offset: number | null,
+  size: number | null,
+  module: string | null,
+  address: string | null,
+  reliable: boolean,
+  context: FrameContext,
+  inlined: boolean,
+  file: string | null,
+  line: number | null,
+): Frame {
+  return { func, offset, size, module, address, reliable, context, inlined, file, line };
+}
+
 /** Parses one frame line; null if it is not a frame. */
 export function parseFrameLine(text: string, context: FrameContext): Frame | null {
   let s = text.trimStart();
@@ -51,42 +67,39 @@ export function parseFrameLine(text: string, context: FrameContext): Frame | nul
     s = s.slice(2);
   }
   if (text.endsWith(' (unreliable)')) reliable = false;
-  // Every frame form fills the same fields; only where the name, offsets and source come from differ.
-  const frame = (
-    func: string,
-    offset: number | null,
-    size: number | null,
-    module: string | null,
-    inlined: boolean,
-    file: string | null,
-    line: number | null,
-  ): Frame => ({ func, offset, size, module, address, reliable, context, inlined, file, line });
   const arm = ARM_FROM.exec(s);
   if (arm)
-    return frame(
+    return newFrame(
       arm[1]!,
       parseNum(arm[2]?.slice(2)),
       parseNum(arm[3]?.slice(2)),
       arm[4] ?? null,
+      address,
+      reliable,
+      context,
       false,
       null,
       null,
     );
   const from = ARM_FROM_BARE.exec(s);
-  if (from) return frame(from[1]!, null, null, null, false, null, null);
+  if (from) return newFrame(from[1]!, null, null, null, address, reliable, context, false, null, null);
   const m = FRAME_BODY.exec(s);
   if (m)
-    return frame(
+    return newFrame(
       m[1]!,
       parseNum(m[2]!.slice(2)),
       parseNum(m[3]!.slice(2)),
       m[4] ?? null,
+      address,
+      reliable,
+      context,
       m[7] !== undefined,
       m[5] ?? null,
       m[6] !== undefined ? Number(m[6]) : null,
     );
   const inl = INLINE_FRAME.exec(s);
-  if (inl) return frame(inl[1]!, null, null, null, true, inl[2]!, Number(inl[3]));
+  if (inl)
+    return newFrame(inl[1]!, null, null, null, address, reliable, context, true, inl[2]!, Number(inl[3]));
   return null;
 }
 
@@ -135,13 +148,13 @@ const S390_PSW = /^\s*Krnl PSW : ([0-9a-f]+) ([0-9a-f]+)/;
 const S390_GPRS = /^\s*Krnl GPRS: (.*)$/;
 const HEX_ROW = /^\s*(?:[0-9a-f]{16} ?){1,4}$/;
 
-function addRegisterPairs(line: string, regs: Record<string, string>): void {
+function addRegisterPairs(line: string, regs: Map<string, string>): void {
   const gpr = /^\s*GPR(\d\d):\s*(.*)$/.exec(line);
   if (gpr) {
     const base = Number(gpr[1]);
     const vals = gpr[2]!.trim().split(/\s+/);
     vals.forEach((v, i) => {
-      regs[`r${base + i}`] = v;
+      regs.set(`r${base + i}`, v);
     });
     return;
   }
@@ -172,7 +185,7 @@ function addRegisterPairs(line: string, regs: Record<string, string>): void {
     if (value === undefined || !/^[A-Za-z][A-Za-z0-9_]{0,7}$/.test(name)) continue;
     tok = value;
     if (tok.startsWith('[<') && tok.endsWith('>]')) tok = tok.slice(2, -2);
-    regs[name] = tok;
+    regs.set(name, tok);
     // `sp : ffff... (x29..)`: arm64 pc/lr values carry `func+0x../0x..`; keep what was printed.
   }
 }
@@ -294,7 +307,9 @@ function cleanModule(tok: string): string {
 /** Fields of a report from its prefix (lines before the header) and its own lines. */
 export function extractFields(prefix: ReportLine[], lines: ReportLine[], context: string): ReportFields {
   const frames: Frame[] = [];
-  const registers: Record<string, string> = {};
+  // A Map while collecting (register names vary per architecture: a plain object would change
+  // shape with every new name), a plain object in the result (it is stored as JSON).
+  const registers = new Map<string, string>();
   let code: CodeBytes | null = null;
   let codeIsUser = false;
   let modules: string[] = [];
@@ -387,7 +402,19 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         const m = r.exec(t);
         if (!m) continue;
         const f = parseFrameLine(m[1]!, 'exception');
-        if (f) ipFrame = { ...f, reliable: true };
+        if (f)
+          ipFrame = newFrame(
+            f.func,
+            f.offset,
+            f.size,
+            f.module,
+            f.address,
+            true,
+            f.context,
+            f.inlined,
+            f.file,
+            f.line,
+          );
         break;
       }
     }
@@ -443,35 +470,35 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
     const krnl = t.includes('Krnl');
     const psw = krnl ? S390_PSW.exec(t) : null;
     if (psw) {
-      registers.PSW_mask = psw[1]!;
-      registers.PSW_addr = psw[2]!;
+      registers.set('PSW_mask', psw[1]!);
+      registers.set('PSW_addr', psw[2]!);
       continue;
     }
     const g = krnl ? S390_GPRS.exec(t) : null;
     if (g) {
       const vals = g[1]!.trim().split(/\s+/);
       vals.forEach((v, i) => {
-        registers[`r${i}`] = v;
+        registers.set(`r${i}`, v);
       });
       s390Gprs = vals.length;
       continue;
     }
     if (s390Gprs >= 0 && s390Gprs < 16 && HEX_ROW.test(t)) {
-      for (const v of t.trim().split(/\s+/)) registers[`r${s390Gprs++}`] = v;
+      for (const v of t.trim().split(/\s+/)) registers.set(`r${s390Gprs++}`, v);
       continue;
     }
     if (t.includes(':') && (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t))) {
       const ripUser = /^\s*RIP: 0033:/.test(t);
       // User-space register dumps (after `RIP: 0033:`) do not overwrite the kernel ones.
-      if (!ripUser || registers.RIP === undefined) {
-        const tmp: Record<string, string> = {};
+      if (!ripUser || !registers.has('RIP')) {
+        const tmp = new Map<string, string>();
         addRegisterPairs(t, tmp);
-        for (const [k, v] of Object.entries(tmp)) if (registers[k] === undefined) registers[k] = v;
+        for (const [k, v] of tmp) if (!registers.has(k)) registers.set(k, v);
       }
       if (/^\s*(?:pc|lr) : /.test(t)) {
         // arm64 keeps the symbolic value: `pc : f+0x1/0x2 [mod]`.
         const m = /^\s*(pc|lr) : (\S+)/.exec(t);
-        if (m && registers[m[1]!] === undefined) registers[m[1]!] = m[2]!;
+        if (m && !registers.has(m[1]!)) registers.set(m[1]!, m[2]!);
       }
     }
     if (taint === null && t.includes('Tainted: ')) taint = parseTaint(t);
@@ -502,7 +529,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
     ipFrame,
     messages,
     frames: outFrames,
-    registers,
+    registers: Object.fromEntries(registers),
     code,
     modules,
     taint,

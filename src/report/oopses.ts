@@ -68,7 +68,7 @@ function warningStack(...skip: string[]): StackSpec {
 
 const step = (src: string, next = false): ReportStep => ({ re: re(src), next });
 
-export const LINUX_OOPSES: Oops[] = [
+const OOPS_TABLE: Oops[] = [
   {
     header: 'BUG:',
     kind: 'other',
@@ -1096,6 +1096,36 @@ export const LINUX_OOPSES: Oops[] = [
     suppressions: [/_panic:/, /xlog_status:/, /ddb\.onpanic:/, /evtlog_status:/],
   },
 ];
+
+// Every table entry gets the same object shape (all keys, fixed order): the engine then reads
+// monomorphic objects, and its big functions are not deoptimised and recompiled each time a
+// report of a new format shows up.
+function stackShape(s: StackSpec | undefined): StackSpec | undefined {
+  if (s === undefined) return undefined;
+  return { parts: s.parts, parts2: s.parts2, skip: s.skip, extractor: s.extractor };
+}
+
+function formatShape(f: OopsFormat): OopsFormat {
+  return {
+    title: f.title,
+    anchored: f.anchored,
+    twoLines: f.twoLines,
+    report: f.report?.map((r) => ({ re: r.re, next: r.next })),
+    fmt: f.fmt,
+    alt: f.alt,
+    stack: stackShape(f.stack),
+    noStackTrace: f.noStackTrace,
+    corrupted: f.corrupted,
+    kind: f.kind,
+  };
+}
+
+export const LINUX_OOPSES: Oops[] = OOPS_TABLE.map((o) => ({
+  header: o.header,
+  formats: o.formats.map(formatShape),
+  suppressions: o.suppressions,
+  kind: o.kind,
+}));
 
 /** Headers that may appear inside another report without starting a new one. */
 export const REPORT_START_IGNORES: RegExp[] = [

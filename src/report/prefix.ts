@@ -159,6 +159,11 @@ export function callerId(context: string): string | null {
   return context.slice(1, -1).trim();
 }
 
+/** A printk caller id context (`[ T123]`, `[C1]`), as opposed to console or none. */
+export function isCallerContext(context: string): boolean {
+  return context.charCodeAt(0) === 0x5b;
+}
+
 export function isCpuContext(context: string): boolean {
   return /^\[ *C\d+\]$/.test(context);
 }

@@ -14,6 +14,7 @@ import {
 import {
   CONTEXT_CONSOLE,
   CONTEXT_NONE,
+  isCallerContext,
   isCpuContext,
   isTaskContext,
   type LinePrefix,
@@ -57,6 +58,7 @@ const TAIL_LINES = 400;
 const REPLAY_MARK = '** replaying previous printk message **';
 const VM_DISCONNECTED = 'serialport: VM disconnected.';
 const STACK_START_ANY = /Call [Tt]race|[Bb]acktrace:|Allocated by task|Freed by task/;
+const SENDING_NMI = 'Sending NMI from CPU';
 const DISABLING_LOCK_DEBUGGING = 'Disabling lock debugging due to kernel taint';
 
 const NO_REPORTS: readonly OpenReport[] = [];
@@ -92,6 +94,25 @@ interface OpenReport {
   /** Consecutive lines that look like no part of an oops (the report has ended in all but name). */
   quiet: number;
   tailLeft: number;
+  /** Where the next line of this context may be in the current chunk (see nextOwnLine). */
+  nextChunk: number;
+  nextFrom: number;
+  nextAt: number;
+}
+
+/** A processed line of the look-back window. */
+interface WindowLine {
+  prefix: LinePrefix;
+  lineNo: number;
+}
+
+/** Lines the fast path skipped, kept raw: parsed only if a report starts and needs its prefix. */
+interface WindowText {
+  /** Complete lines, each ending with a newline (at most LOOKBACK_CHARS, cut at a line start). */
+  text: string;
+  /** Line number of the last line. */
+  last: number;
+  lines: number;
 }
 
 interface Pending {
@@ -107,10 +128,13 @@ export class CrashLogParser {
   private carry = '';
   private lineNo = 0;
   private pending: Pending | null = null;
-  private window: { prefix: LinePrefix; lineNo: number }[] = [];
-  /** Raw text of lines skipped by the fast path (newest last), not yet parsed into the window. */
-  private lookback = '';
-  private lookbackEnd = 0;
+  /** The newest lines (processed or skipped, oldest first): where a new report finds its prefix. */
+  private window: (WindowLine | WindowText)[] = [];
+  private windowLines = 0;
+  /** Counts push() calls: the scan positions cached below are valid within one chunk only. */
+  private chunkNo = 0;
+  private headerFrom = 0;
+  private headerAt = -1;
   private open: OpenReport[] = [];
   private done: { seq: number; report: CrashReport; firmware: boolean }[] = [];
   private kernelSeen = false;
@@ -130,6 +154,8 @@ export class CrashLogParser {
     if (this.ended) throw new Error('CrashLogParser: push() after end()');
     let start = 0;
     let text = chunk;
+    this.chunkNo++;
+    this.headerFrom = -1;
     if (this.carry.length > 0) {
       const nl = chunk.indexOf('\n');
       if (nl < 0) {
@@ -141,10 +167,12 @@ export class CrashLogParser {
       start = nl + 1;
     }
     for (;;) {
-      if (this.open.length === 0 && !this.pendingIsHeader()) {
-        // Fast path: no report is open, so lines up to the next possible header only feed the
-        // line count and the look-back window; one native regex scan finds that header.
-        const stop = this.nextCandidateLine(text, start);
+      if (this.canSkip()) {
+        // Fast path: lines up to the next possible header that belong to no open report (none is
+        // open, or all have printk caller ids that the line does not hold) only feed the line
+        // count and the look-back window; native scans find the next line that matters.
+        let stop = this.nextCandidateLine(text, start);
+        for (const r of this.open) stop = Math.min(stop, this.nextOwnLine(r, text, start));
         if (stop > start) {
           this.skip(text, start, stop);
           start = stop;
@@ -172,21 +200,47 @@ export class CrashLogParser {
     this.emitReady(true);
   }
 
-  private pendingIsHeader(): boolean {
-    return (
-      this.pending !== null &&
-      (ANY_HEADER.test(this.pending.raw) || this.pending.raw.includes(VM_DISCONNECTED))
-    );
+  /**
+   * Whether lines may be skipped: the held-back line starts no report, and no open report takes
+   * lines of every context (console or no prefix, a CPU back-trace collecting all CPUs' lines).
+   */
+  private canSkip(): boolean {
+    const p = this.pending;
+    if (p !== null && (ANY_HEADER.test(p.raw) || p.raw.includes(VM_DISCONNECTED))) return false;
+    // The held-back line may turn its report into a CPU back-trace that collects every CPU's lines.
+    if (p !== null && this.open.length > 0 && p.raw.includes(SENDING_NMI)) return false;
+    for (const r of this.open) if (r.cpuTraceback || !isCallerContext(r.context)) return false;
+    return true;
   }
 
   /** Start of the first complete line at or after `from` that may hold a header (or the end of the complete lines). */
   private nextCandidateLine(text: string, from: number): number {
     const lastNl = text.lastIndexOf('\n');
     if (lastNl < from) return from;
-    ANY_HEADER_G.lastIndex = from;
-    const m = ANY_HEADER_G.exec(text);
-    if (!m || m.index > lastNl) return lastNl + 1;
-    return text.lastIndexOf('\n', m.index - 1) + 1;
+    // The scan result stays valid until `from` passes it: no header lies between.
+    if (this.headerFrom < 0 || from < this.headerFrom || (this.headerAt >= 0 && this.headerAt < from)) {
+      ANY_HEADER_G.lastIndex = from;
+      const m = ANY_HEADER_G.exec(text);
+      this.headerFrom = from;
+      this.headerAt = m ? m.index : -1;
+    }
+    const at = this.headerAt;
+    if (at < 0 || at > lastNl) return lastNl + 1;
+    return text.lastIndexOf('\n', at - 1) + 1;
+  }
+
+  /** Start of the first complete line at or after `from` that holds r's caller id (or the end of the complete lines). */
+  private nextOwnLine(r: OpenReport, text: string, from: number): number {
+    const lastNl = text.lastIndexOf('\n');
+    if (lastNl < from) return from;
+    if (r.nextChunk !== this.chunkNo || from < r.nextFrom || (r.nextAt >= 0 && r.nextAt < from)) {
+      r.nextChunk = this.chunkNo;
+      r.nextFrom = from;
+      r.nextAt = text.indexOf(r.context, from);
+    }
+    const at = r.nextAt;
+    if (at < 0 || at > lastNl) return lastNl + 1;
+    return text.lastIndexOf('\n', at - 1) + 1;
   }
 
   /** Consumes complete lines text[a, b) that hold no header while no report is open. */
@@ -201,43 +255,39 @@ export class CrashLogParser {
       this.kernelSeen = true;
       this.done = this.done.filter((d) => !d.firmware);
     }
-    // Keep only what the next report's prefix can need.
-    this.lookback =
-      region.length >= LOOKBACK_CHARS
-        ? region.slice(-LOOKBACK_CHARS)
-        : (this.lookback + region).slice(-LOOKBACK_CHARS);
-    this.lookbackEnd = this.lineNo;
+    // Keep only what the next report's prefix can need, unparsed.
+    let kept = region;
+    let keptLines = n;
+    if (region.length > LOOKBACK_CHARS) {
+      kept = region.slice(region.indexOf('\n', region.length - LOOKBACK_CHARS) + 1);
+      keptLines = 0;
+      for (let i = kept.indexOf('\n'); i >= 0; i = kept.indexOf('\n', i + 1)) keptLines++;
+    }
+    if (keptLines > 0) this.toWindow({ text: kept, last: this.lineNo, lines: keptLines });
+    // Reports whose idle limit passed in the skipped lines close now (process() would have closed
+    // them on the first of those lines: none of them was of their context).
+    for (let i = this.open.length - 1; i >= 0; i--) {
+      const r = this.open[i]!;
+      if (this.lineNo - r.lastSeen > (r.tail ? TAIL_LINES : this.idleLines)) this.close(r);
+    }
   }
 
-  /** Turns the skipped text into parsed window lines (only when a report is about to start). */
-  private materializeLookback(): void {
-    if (this.lookback === '') return;
-    // A prefix is at most 50 lines of one context: the newest 64 skipped lines are enough. Only
-    // they are split off (the look-back holds ~1000 lines): the lines of text.split('\n') without
-    // the piece after the final newline, newest 64.
-    const lb = this.lookback;
-    const lastNl = lb.lastIndexOf('\n');
-    let keep: string[] = [];
-    if (lastNl >= 0) {
-      let cut = lastNl;
-      let from = -1;
-      for (let k = 0; k < 64; k++) {
-        const q = cut > 0 ? lb.lastIndexOf('\n', cut - 1) : -1;
-        if (q < 0) {
-          from = 0;
-          break;
-        }
-        cut = q;
+  private toWindow(w: WindowLine | WindowText): void {
+    this.window.push(w);
+    this.windowLines += 'text' in w ? w.lines : 1;
+    if (this.windowLines > 2 * PREFIX_WINDOW) {
+      // Drop the oldest entries while PREFIX_WINDOW lines remain.
+      let k = 0;
+      let left = this.windowLines;
+      for (; k < this.window.length - 1; k++) {
+        const w0 = this.window[k]!;
+        const c = 'text' in w0 ? w0.lines : 1;
+        if (left - c < PREFIX_WINDOW) break;
+        left -= c;
       }
-      keep = lb.slice(from === 0 ? 0 : cut + 1, lastNl).split('\n');
+      this.window = this.window.slice(k);
+      this.windowLines = left;
     }
-    const first = this.lookbackEnd - keep.length + 1;
-    const win = keep.map((raw, i) => ({
-      prefix: parsePrefix(raw.slice(0, MAX_LINE_CHARS)),
-      lineNo: first + i,
-    }));
-    this.window = [...this.window, ...win.filter((w) => !w.prefix.foreign)].slice(-PREFIX_WINDOW);
-    this.lookback = '';
   }
 
   private line(raw0: string): void {
@@ -294,9 +344,7 @@ export class CrashLogParser {
       }
     }
     if (oops && startsNew) this.start(oops, prefix, lineNo);
-    if (this.lookback !== '') this.materializeLookback();
-    this.window.push({ prefix, lineNo });
-    if (this.window.length > PREFIX_WINDOW * 2) this.window = this.window.slice(-PREFIX_WINDOW);
+    this.toWindow({ prefix, lineNo });
   }
 
   private toTail(r: OpenReport): void {
@@ -315,15 +363,28 @@ export class CrashLogParser {
   }
 
   private start(oops: Oops, prefix: LinePrefix, lineNo: number): void {
-    this.materializeLookback();
-    // Up to 5 earlier lines of the same context (50 with a task caller id) are the report's prefix.
+    // Up to 5 earlier lines of the same context (50 with a task caller id) are the report's prefix,
+    // from the newest PREFIX_WINDOW lines (skipped text is parsed here, newest line first).
     const max = isTaskContext(prefix.context) ? 50 : 5;
     const pre: ReportLine[] = [];
-    for (let i = this.window.length - 1; i >= 0 && pre.length < max; i--) {
+    let seen = 0;
+    for (let i = this.window.length - 1; i >= 0 && pre.length < max && seen < PREFIX_WINDOW; i--) {
       const w = this.window[i]!;
-      if (w.prefix.context !== prefix.context || w.prefix.stripped.length === 0 || w.prefix.questionable)
+      if (!('text' in w)) {
+        addPrefixLine(pre, prefix.context, w.prefix, w.lineNo);
+        seen++;
         continue;
-      pre.push({ text: w.prefix.stripped, lineNo: w.lineNo, questionable: false, cut: false, tail: false });
+      }
+      // w.text ends with a newline: walk its lines from the last one back.
+      let end = w.text.length - 1;
+      let no = w.last;
+      while (end >= 0 && pre.length < max && seen < PREFIX_WINDOW) {
+        const s = end > 0 ? w.text.lastIndexOf('\n', end - 1) : -1;
+        const raw = w.text.slice(s + 1, Math.min(end, s + 1 + MAX_LINE_CHARS));
+        addPrefixLine(pre, prefix.context, parsePrefix(raw.endsWith('\r') ? raw.slice(0, -1) : raw), no--);
+        seen++;
+        end = s;
+      }
     }
     pre.reverse();
     const r: OpenReport = {
@@ -335,13 +396,16 @@ export class CrashLogParser {
       textLines: 1,
       minLines: prefix.stripped.includes('BUG: KMSAN:') ? 16 : 22,
       skipText: false,
-      cpuTraceback: prefix.stripped.includes('Sending NMI from CPU'),
+      cpuTraceback: prefix.stripped.includes(SENDING_NMI),
       lastSeen: lineNo,
       preBoot: !this.kernelSeen && prefix.context === CONTEXT_NONE,
       seq: this.seq++,
       tail: false,
       quiet: 0,
       tailLeft: 0,
+      nextChunk: 0,
+      nextFrom: 0,
+      nextAt: -1,
     };
     this.open.push(r);
     if (this.open.length > this.maxOpen) this.close(this.open[0]!);
@@ -361,7 +425,7 @@ export class CrashLogParser {
       r.textLines++;
       let cut = r.skipText;
       if (text.includes(DISABLING_LOCK_DEBUGGING)) cut = true;
-      else if (text.includes('Sending NMI from CPU')) r.cpuTraceback = true;
+      else if (text.includes(SENDING_NMI)) r.cpuTraceback = true;
       else if (
         (text.includes('Kernel panic - not syncing') ||
           text.includes('WARNING: possible circular locking dependency detected')) &&
@@ -409,6 +473,12 @@ export class CrashLogParser {
       this.onReport(d.report);
     }
   }
+}
+
+/** Adds a window line to a new report's prefix if it is of the report's context and has text. */
+function addPrefixLine(pre: ReportLine[], context: string, p: LinePrefix, lineNo: number): void {
+  if (p.foreign || p.context !== context || p.stripped.length === 0 || p.questionable) return;
+  pre.push({ text: p.stripped, lineNo, questionable: false, cut: false, tail: false });
 }
 
 function appendCapped(a: string, b: string): string {

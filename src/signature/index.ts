@@ -105,20 +105,22 @@ function faultingFunction(report: CrashReport): string | null {
  */
 export function frameSignature(report: CrashReport): string[] {
   const out: string[] = [];
-  const push = (name: string) => {
-    const n = normalizeFrameName(name);
-    if (n === '' || isGenericFrame(n)) return;
-    if (out[out.length - 1] === n) return;
-    out.push(n);
-  };
   const top = faultingFunction(report);
-  if (top) push(top);
+  if (top) pushFrame(out, top);
   const frames: Frame[] = report.frames;
   for (const f of frames) {
     if (!f.reliable) continue;
-    push(f.func);
+    pushFrame(out, f.func);
   }
   return out;
+}
+
+/** Appends a frame's normalised name unless it is generic or repeats the previous one. */
+function pushFrame(out: string[], name: string): void {
+  const n = normalizeFrameName(name);
+  if (n === '' || isGenericFrame(n)) return;
+  if (out[out.length - 1] === n) return;
+  out.push(n);
 }
 
 /** ReBucket weights: c = decay with the distance from the top, o = decay with the position offset. */
