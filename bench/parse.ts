@@ -2,7 +2,7 @@
 // console log, built from the corpora plus realistic non-crash noise, at N and 2N MB.
 // Prints MB/s for both, their ratio (target >= 0.25), the time growth from N to 2N (linear: 2x
 // within 10%) and the peak RSS at both sizes (flat: streaming). Temp files live in os.tmpdir().
-//   npm run bench:parse [-- --mb 256]
+//   npm run bench:parse [-- --mb 512]   (N >= 500 MB: below that, fixed costs such as JIT compilation blur the linearity check)
 import { spawnSync } from 'node:child_process';
 import {
   closeSync,
@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const shared = resolve(root, '../shared');
 const argMb = process.argv.indexOf('--mb');
-const N_MB = argMb > 0 ? Number(process.argv[argMb + 1]) : 256;
+const N_MB = argMb > 0 ? Number(process.argv[argMb + 1]) : 512;
 const NOISE_LINES = 2000;
 
 /** The header substrings that start a report (the oops table's headers), as one grep -E pattern. */

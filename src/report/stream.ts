@@ -118,6 +118,8 @@ interface WindowText {
 interface Pending {
   raw: string;
   lineNo: number;
+  /** LINE_HOT holds: the line may start a report (tested once per line). */
+  hot: boolean;
 }
 
 export class CrashLogParser {
@@ -206,7 +208,7 @@ export class CrashLogParser {
    */
   private canSkip(): boolean {
     const p = this.pending;
-    if (p !== null && (ANY_HEADER.test(p.raw) || p.raw.includes(VM_DISCONNECTED))) return false;
+    if (p !== null && p.hot) return false;
     // The held-back line may turn its report into a CPU back-trace that collects every CPU's lines.
     if (p !== null && this.open.length > 0 && p.raw.includes(SENDING_NMI)) return false;
     for (const r of this.open) if (r.cpuTraceback || !isCallerContext(r.context)) return false;
@@ -295,7 +297,7 @@ export class CrashLogParser {
     if (raw.endsWith('\r')) raw = raw.slice(0, -1);
     this.lineNo++;
     this.flushPending(raw);
-    this.pending = { raw, lineNo: this.lineNo };
+    this.pending = { raw, lineNo: this.lineNo, hot: LINE_HOT.test(raw) };
   }
 
   /** Processes the held-back line now that the next one (or the end) is known. */
@@ -303,13 +305,14 @@ export class CrashLogParser {
     const p = this.pending;
     if (!p) return;
     this.pending = null;
-    this.process(p.raw, p.lineNo, next);
+    this.process(p.raw, p.lineNo, p.hot, next);
   }
 
-  private process(raw: string, lineNo: number, next: string | null): void {
-    // One native scan tells whether the line may hold a header, the hang-up marker or an info
-    // message with a stack; most lines hold none, and then the checks below need not run.
-    const hot = LINE_HOT.test(raw);
+  /**
+   * One line, with `hot` from one native scan (whether it may hold a header, the hang-up marker or
+   * an info message with a stack): most lines hold none, and then the checks below need not run.
+   */
+  private process(raw: string, lineNo: number, hot: boolean, next: string | null): void {
     if (hot && !this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
     const prefix = parsePrefix(raw);
     if (prefix.foreign) return;
