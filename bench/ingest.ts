@@ -3,7 +3,7 @@
 // (lookups, bucketing, inserts, counts), against a raw batched INSERT of the same crash rows into
 // the same schema, in the same run. Parsing is measured separately (it is the parser's benchmark).
 //
-//   npm run bench:ingest [-- --reports 100000] [--writers 4] [--pg postgres://...]
+//   npm run bench:ingest [-- --reports 100000] [--writers 4] [--pg postgres://...] [--dialects sqlite,postgres]
 // PostgreSQL comes from --pg or $KTRIAGE_TEST_PG (a database is created and dropped for the run).
 // Targets: >= 20k reports/s on SQLite; >= 10k reports/s on PostgreSQL with 4 writers.
 import { spawn } from 'node:child_process';
@@ -28,6 +28,8 @@ const TOTAL = Number(opt('reports', '100000'));
 const WRITERS = Number(opt('writers', '4'));
 const DISTINCT = Number(opt('distinct', '2000'));
 const BATCH = Number(opt('batch', '1000'));
+/** Which stores to measure: `--dialects sqlite,postgres` (default both). */
+const DIALECTS = new Set(opt('dialects', 'sqlite,postgres').split(','));
 const KERNELS = [
   '4.19.0-25-amd64',
   '5.10.0-28-amd64',
@@ -273,6 +275,8 @@ async function pgDb(base: string): Promise<{ url: string; drop(): Promise<void> 
   };
 }
 
+class SkipSqlite extends Error {}
+
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
 async function main(): Promise<void> {
@@ -290,6 +294,7 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'ktriage-bench-'));
   try {
+    if (!DIALECTS.has('sqlite')) throw new SkipSqlite();
     const file = join(dir, 'store.db');
     const store = await openStore(file);
     const t0 = performance.now();
@@ -302,11 +307,14 @@ async function main(): Promise<void> {
       `sqlite: store ${rate(n, storeMs)} reports/s (${(storeMs / 1000).toFixed(1)} s, ${st.buckets} buckets); raw INSERT ${rate(n, rawMs)} rows/s; store/raw time ratio ${(storeMs / rawMs).toFixed(2)}x; target >= 20000/s: ${rate(n, storeMs) >= 20000 ? 'met' : 'NOT met'}`,
     );
     if (st.crashes !== n) throw new Error(`sqlite store holds ${st.crashes} crashes, expected ${n}`);
+  } catch (err) {
+    if (!(err instanceof SkipSqlite)) throw err;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 
   const base = opt('pg', process.env.KTRIAGE_TEST_PG ?? '');
+  if (!DIALECTS.has('postgres')) return;
   if (!base) {
     console.log('postgres: skipped (no --pg and no KTRIAGE_TEST_PG)');
     return;

@@ -214,9 +214,12 @@ async function currentVersion(db: Db): Promise<number> {
   return r ? Number(r.value) : 0;
 }
 
-/** Brings the schema up to date; a no-op read when it already is. */
-export async function migrate(o: OpenedDb): Promise<void> {
-  if ((await currentVersion(o.db)) >= SCHEMA_VERSION) return;
+/**
+ * Brings the schema up to date (or up to `target`, which upgrade tests use to make a database of
+ * an earlier version); a no-op read when it already is.
+ */
+export async function migrate(o: OpenedDb, target = SCHEMA_VERSION): Promise<void> {
+  if ((await currentVersion(o.db)) >= target) return;
   await withWriteLock(o, async (trx) => {
     await trx.schema
       .createTable('meta')
@@ -229,7 +232,7 @@ export async function migrate(o: OpenedDb): Promise<void> {
       throw new Error(`database schema version ${v} is newer than this ktriage (${SCHEMA_VERSION})`);
     }
     for (const m of MIGRATIONS) {
-      if (m.version <= v) continue;
+      if (m.version <= v || m.version > target) continue;
       await m.up(trx, o.dialect);
       await upsertMeta(trx, o.dialect, 'schema_version', String(m.version));
       await upsertMeta(trx, o.dialect, `migration_${m.version}`, `${nowIso()} ${m.name}`);

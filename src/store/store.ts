@@ -418,17 +418,21 @@ export class KyselyStore implements Store {
 
     // Logs: existing (host, sha256) pairs are duplicates; the rest are inserted.
     const logKey = (l: PreparedLog) => `${hid(l)}:${l.sha256}`;
-    const logIdByKey = await this.findLogs(
-      trx,
-      logs.map((l) => ({ hid: hid(l), sha: l.sha256 })),
-    );
+    // PostgreSQL skips the lookups: its inserts skip stored keys (ON CONFLICT) and report them.
+    const logIdByKey =
+      lock === null
+        ? await this.findLogs(
+            trx,
+            logs.map((l) => ({ hid: hid(l), sha: l.sha256 })),
+          )
+        : new Map<string, number>();
     const duplicateLog = logs.map((l) => logIdByKey.has(logKey(l)));
     const fresh = new Map<string, PreparedLog>();
     for (const l of logs) {
       const k = logKey(l);
       if (!logIdByKey.has(k) && !fresh.has(k)) fresh.set(k, l);
     }
-    // Logs another writer stored meanwhile (PostgreSQL) are duplicates too.
+    // On PostgreSQL, logs stored before or meanwhile by another writer are found here.
     const raced = await this.insertLogs(trx, fresh, hostIds, logIdByKey);
     // A log repeated within the batch counts as a duplicate after its first copy.
     const seenInBatch = new Set<string>();
@@ -440,10 +444,13 @@ export class KyselyStore implements Store {
     const logIds = logs.map((l) => logIdByKey.get(logKey(l))!);
 
     // Crashes already stored (same host, same content hash) are not written again.
-    const existing = await this.findCrashes(
-      trx,
-      logs.flatMap((l) => l.crashes.map((c) => ({ hid: hid(l), hash: c.contentHash }))),
-    );
+    const existing =
+      lock === null
+        ? await this.findCrashes(
+            trx,
+            logs.flatMap((l) => l.crashes.map((c) => ({ hid: hid(l), hash: c.contentHash }))),
+          )
+        : new Map<string, Existing>();
     await this.loadSignatures(
       trx,
       bucketer,
@@ -518,7 +525,7 @@ export class KyselyStore implements Store {
           .execute();
         for (const r of rows) byKey.get(`${num(r.host_id)}:${r.content_hash}`)!.id = num(r.id);
       }
-      // Crashes another writer stored meanwhile are duplicates, as if stored before.
+      // Crashes stored before (or meanwhile by another writer) were skipped: duplicates.
       const lost = pending.filter((p) => p.id === 0);
       if (lost.length > 0) {
         const found = await this.findCrashes(
@@ -604,8 +611,8 @@ export class KyselyStore implements Store {
   }
 
   /**
-   * Inserts new logs and records their ids in `ids`. Returns the keys of logs another writer
-   * stored between the lookup and the insert (PostgreSQL only; their stored ids are recorded).
+   * Inserts new logs and records their ids in `ids`. Returns the keys of logs that turned out
+   * to be stored already (PostgreSQL, which does not look them up first; their ids are recorded).
    */
   private async insertLogs(
     trx: Db,

@@ -1,0 +1,107 @@
+// A database written at the previous schema version (3) upgrades in place when a newer ktriage
+// opens it: nothing stored is lost or changed, and new writes work on top of it. Version 3's
+// writer gave crashes explicit ids max(id)+1 (the PostgreSQL sequence never moved) and stored
+// report.text verbatim; both are reproduced here as that writer left them.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobBackendFor } from '../../src/jobs/queue.ts';
+import { openDb } from '../../src/store/db.ts';
+import { openStore } from '../../src/store/index.ts';
+import { migrate, SCHEMA_VERSION } from '../../src/store/migrations.ts';
+import { prepareLog } from '../../src/store/prepare.ts';
+import { KyselyStore } from '../../src/store/store.ts';
+import { corpusReports } from './corpus.ts';
+import { dialects, freshDb, shared, type TestDb } from './helpers.ts';
+
+const machineA = readFileSync(join(shared, 'seed/machine-a.log'), 'utf8');
+const machineB = readFileSync(join(shared, 'seed/machine-b.log'), 'utf8');
+
+async function indexNames(o: Awaited<ReturnType<typeof openDb>>): Promise<string[]> {
+  const q =
+    o.dialect === 'postgres'
+      ? sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'crashes'`
+      : sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'crashes'`;
+  return (await q.execute(o.db)).rows.map((r) => r.name);
+}
+
+describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await freshDb(dialect);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('keeps every crash, bucket and count, then ingests on top without id clashes', async () => {
+    expect(SCHEMA_VERSION).toBeGreaterThan(3);
+    // A database at version 3, with crashes written through the store...
+    const o = await openDb(db.url);
+    await migrate(o, 3);
+    const old = new KyselyStore(o, jobBackendFor(o));
+    const a = await old.ingestLog({ text: machineA, host: 'A', source: 'machine-a.log' });
+    expect(a.crashes[0]!.created).toBe(true);
+    expect(await indexNames(o)).toContain('crashes_host');
+    // ...and one row the way version 3's writer wrote it: id max(id)+1 chosen by the writer, the
+    // report as plain JSON with its text.
+    const other = prepareLog(corpusReports(20).find((r) => !r.text.includes('nfs_'))!).crashes[0]!;
+    const row = await o.db.selectFrom('crashes').selectAll().executeTakeFirstOrThrow();
+    const oldId = Number(row.id) + 50;
+    await o.db
+      .insertInto('crashes')
+      .values({
+        ...row,
+        id: oldId,
+        content_hash: other.contentHash,
+        title: other.title,
+        kind: other.kind,
+        raw_text: other.rawText,
+        raw_start_line: other.rawStartLine,
+        report: JSON.stringify(other.report),
+        signature: other.signatureJson,
+      })
+      .execute();
+    await o.db.updateTable('buckets').set({ count: 2 }).where('id', '=', row.bucket_id!).execute();
+    const before = await o.db.selectFrom('crashes').selectAll().orderBy('id').execute();
+    const bucketsBefore = await o.db.selectFrom('buckets').selectAll().orderBy('id').execute();
+    await old.close();
+
+    // A current ktriage opens it: upgraded, nothing lost or changed.
+    const store = await openStore(db.url);
+    try {
+      const meta = await store.opened.db
+        .selectFrom('meta')
+        .select('value')
+        .where('key', '=', 'schema_version')
+        .executeTakeFirstOrThrow();
+      expect(Number(meta.value)).toBe(SCHEMA_VERSION);
+      expect(await indexNames(store.opened)).not.toContain('crashes_host');
+      expect(await store.opened.db.selectFrom('crashes').selectAll().orderBy('id').execute()).toEqual(before);
+      expect(await store.opened.db.selectFrom('buckets').selectAll().orderBy('id').execute()).toEqual(
+        bucketsBefore,
+      );
+      const kept = await store.getCrash(oldId);
+      expect(kept?.report).toEqual(other.report);
+      expect(kept?.rawText).toBe(other.rawText);
+      expect((await store.getCrash(a.crashes[0]!.crashId))?.report.text).toBe(
+        prepareLog({ text: machineA }).crashes[0]!.report.text,
+      );
+
+      // New crashes get ids past the old explicit ones, join the old bucket, and count on.
+      const b = await store.ingestLog({ text: machineB, host: 'B', source: 'machine-b.log' });
+      expect(b.crashes[0]!.created).toBe(true);
+      expect(b.crashes[0]!.crashId).toBeGreaterThan(oldId);
+      expect(b.crashes[0]!.bucketId).toBe(Number(row.bucket_id));
+      const again = await store.ingestLog({ text: machineA, host: 'A', source: 'machine-a.log' });
+      expect(again.crashes[0]!.created).toBe(false);
+      expect(again.crashes[0]!.crashId).toBe(a.crashes[0]!.crashId);
+      const bucket = await store.getBucket(Number(row.bucket_id));
+      expect(bucket?.count).toBe(3);
+      expect((await store.stats()).crashes).toBe(before.length + 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
