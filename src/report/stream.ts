@@ -138,8 +138,10 @@ export class CrashLogParser {
   private headerFrom = 0;
   private headerAt = -1;
   private open: OpenReport[] = [];
-  private done: { seq: number; report: CrashReport; firmware: boolean }[] = [];
+  private done: { seq: number; report: CrashReport; firmware: boolean; noFormat: boolean }[] = [];
   private kernelSeen = false;
+  /** A line with a console timestamp or caller id was seen: the kernel's lines carry a prefix. */
+  private prefixedSeen = false;
   private seq = 0;
   private vmDisconnected = false;
   private ended = false;
@@ -253,7 +255,8 @@ export class CrashLogParser {
     let n = 0;
     for (let i = region.indexOf('\n'); i >= 0; i = region.indexOf('\n', i + 1)) n++;
     this.lineNo += n;
-    if (!this.kernelSeen && (KERNEL_LINE.test(region) || region.includes('Linux version '))) {
+    if (!this.prefixedSeen && KERNEL_LINE.test(region)) this.prefixedSeen = true;
+    if (!this.kernelSeen && (this.prefixedSeen || region.includes('Linux version '))) {
       this.kernelSeen = true;
       this.done = this.done.filter((d) => !d.firmware);
     }
@@ -316,6 +319,7 @@ export class CrashLogParser {
     if (hot && !this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
     const prefix = parsePrefix(raw);
     if (prefix.foreign) return;
+    if (!this.prefixedSeen && prefix.context !== CONTEXT_NONE) this.prefixedSeen = true;
     if (!this.kernelSeen && (prefix.context !== CONTEXT_NONE || raw.includes('Linux version '))) {
       this.kernelSeen = true;
       this.done = this.done.filter((d) => !d.firmware);
@@ -449,19 +453,26 @@ export class CrashLogParser {
     if (i < 0) return;
     this.open.splice(i, 1);
     const report = buildReport(r.oops, r.context, r.prefix, r.lines, this.vmDisconnected);
-    // Boot firmware (TF-A, U-Boot) prints bare `INFO: ...`/`WARNING: ...` lines before the kernel
-    // starts: such a line that matches no format and has no stack is dropped once the kernel's own
-    // output shows up after it (kept if the log never gets there, as syzkaller would).
-    const firmware =
-      r.preBoot &&
+    // Boot firmware (TF-A, U-Boot, coreboot, depthcharge) and test harnesses print bare `INFO: ...`
+    // / `WARNING: ...` lines: such a line without a console prefix, that matches no kernel format
+    // (catch-alls for cut lines aside) and has no stack, is not the kernel's. Before any kernel
+    // output it is held until the kernel's output shows up (then dropped); once the kernel's lines
+    // are known to carry a console prefix (a second boot's firmware, a harness after boot), it is
+    // dropped at once.
+    const bare =
+      r.context === CONTEXT_NONE &&
       (r.oops.header === 'INFO:' || r.oops.header === 'WARNING:') &&
       report.frames.length === 0 &&
       report.ipFrame === null &&
-      report.corruptedReason === null &&
       !r.lines.some((l) => STACK_START_ANY.test(l.text)) &&
-      !matchesAnyFormat(r.oops, r.lines[0]?.text ?? '');
+      !matchesKernelFormat(r.oops, r.lines[0]?.text ?? '');
+    if (bare && this.prefixedSeen) return;
+    const firmware = bare && r.preBoot;
+    // In a log the kernel never got to (firmware only), a bare line that matches no format at all
+    // is dropped too; one that matches a catch-all for cut lines (`INFO:` alone) stays, as in syzkaller.
+    const noFormat = firmware && !r.oops.formats.some((f) => f.title.test(r.lines[0]?.text ?? ''));
     if (firmware && this.kernelSeen) return;
-    this.done.push({ seq: r.seq, report, firmware });
+    this.done.push({ seq: r.seq, report, firmware, noFormat });
     this.emitReady(false);
   }
 
@@ -473,6 +484,7 @@ export class CrashLogParser {
       const d = this.done[0]!;
       if (!all && (d.seq > oldestOpen || (d.firmware && !this.kernelSeen))) break;
       this.done.shift();
+      if (all && d.firmware && d.noFormat) continue;
       this.onReport(d.report);
     }
   }
@@ -544,6 +556,7 @@ export function titleFrame(title: string): string | null {
   return null;
 }
 
-function matchesAnyFormat(oops: Oops, line: string): boolean {
-  return oops.formats.some((f) => f.title.test(line));
+/** Whether a line matches one of the oops's formats, not counting catch-alls for cut lines. */
+function matchesKernelFormat(oops: Oops, line: string): boolean {
+  return oops.formats.some((f) => f.corrupted !== true && f.title.test(line));
 }

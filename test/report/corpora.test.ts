@@ -255,7 +255,7 @@ describe.skipIf(!have && !required)('corpora', () => {
         }
       }
     }
-    expect(rate('kernelci', res)).toBeGreaterThanOrEqual(0.8);
+    expect(rate('kernelci', res)).toBeGreaterThanOrEqual(0.85);
   });
 
   it('squad: the snippet squad extracts is inside one report, and what it excludes is outside', () => {
