@@ -181,6 +181,8 @@ export interface AnalysisReport {
   memory: MemoryFact[];
   searches: SearchReport[];
   invariants: InvariantReport[];
+  /** Pointers of known type the objects step did not print (its budget ran out), with the command that would. */
+  objectsSkipped?: { address: string; type: string; label: string; reason: string; command: string }[];
   /** Knowledge-pack facts about the code paths in the backtrace (how requests reach the crash site). */
   knowledge: { text: string; versions: string; sources: string[] }[];
   summary: { known: string[]; violated: string[]; open: OpenQuestion[] };

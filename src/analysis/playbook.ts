@@ -84,6 +84,21 @@ export interface PlaybookOptions {
   maxFrames?: number;
   /** Whether to run `search` in live mode (it scans all of memory). */
   search?: boolean;
+  /**
+   * Live: how far the objects step follows pointers of known type (every frame's typed arguments,
+   * then their struct pointer members, then pointers of types the knowledge pack decodes). What is
+   * left when a limit is reached is listed in the report (objectsSkipped) with its command.
+   */
+  budget?: ObjectBudget;
+}
+
+export interface ObjectBudget {
+  /** Objects printed (default 40). */
+  objects?: number;
+  /** crash commands run by the objects step (default 200). */
+  commands?: number;
+  /** Wall time of the objects step in ms (default 60000). */
+  ms?: number;
 }
 
 const bare = (t: string) => t.replace(/^(struct|union)\s+/, '').trim();
@@ -97,6 +112,13 @@ interface ObjCandidate {
   typeSource: string;
   label: string;
   depth: number;
+  /** Pointer of a type the knowledge pack decodes (flags, invariants): examined first at its depth. */
+  known?: boolean;
+}
+
+/** A pointer value worth printing: a kernel address (upper half), not an ERR_PTR or a small constant. */
+function kernelPointer(v: bigint): boolean {
+  return v >= 0xffff800000000000n && v < 0xfffffffffffff000n;
 }
 
 export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}): Promise<AnalysisReport> {
@@ -279,7 +301,9 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
   }
 
   // 3. Disassembly, prototypes, layouts for the frames.
-  const maxFrames = opts.maxFrames ?? 6;
+  // Live: every frame (bounded); a transcript answers what it has, so ask about the innermost ones.
+  const maxFrames = opts.maxFrames ?? (src.mode === 'live' ? 32 : 6);
+  const objectFrames = src.mode === 'live' ? maxFrames + 1 : OBJECT_FRAMES;
   const code = new Map<string, { dis: Disassembly; command: string } | null>();
   for (const f of frames.slice(0, maxFrames + 1)) {
     if (code.has(f.func)) continue;
@@ -359,7 +383,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     return l;
   };
   // Layouts name the loads and the search hits of the innermost frames' objects.
-  for (const f of frames.slice(0, OBJECT_FRAMES)) {
+  for (const f of frames.slice(0, objectFrames)) {
     for (const x of protos.get(f.func)?.params ?? []) {
       const m = /^struct\s+(\w+)\s*\*$/.exec(x.type.trim());
       if (m) await layoutOf(m[1]!);
@@ -392,7 +416,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
   const addCand = (c: ObjCandidate) => {
     if (!candidates.some((x) => x.address === c.address && bare(x.type) === bare(c.type))) candidates.push(c);
   };
-  for (const fr of frameReports.slice(0, OBJECT_FRAMES)) {
+  for (const fr of frameReports.slice(0, objectFrames)) {
     for (const a of fr.arguments) {
       const m = a.type ? /^struct\s+(\w+)\s*\*$/.exec(a.type.trim()) : null;
       if (m && a.value && a.value !== '0') {
@@ -446,9 +470,56 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
   const flagLookup = await makeFlagLookup(src, opts.src, version, opts.srcIndex);
   // The page->flags upper fields depend on the configuration: read it once, when a page is printed.
   let pageConfig: PageFlagsConfig | undefined;
-  for (let i = 0; i < candidates.length && objects.length < 16; i++) {
+  // Live: follow pointers within the budget, nearest first (depth), pointers the knowledge pack
+  // decodes before others at the same depth; the rest is reported as skipped with its command.
+  // Transcript: what the transcript printed, plus one level of decodable pointers (answers missing
+  // there become open questions, so it does not chase every pointer).
+  const live = src.mode === 'live';
+  const budget = {
+    objects: opts.budget?.objects ?? 40,
+    commands: opts.budget?.commands ?? 200,
+    ms: opts.budget?.ms ?? 60000,
+  };
+  const objT0 = performance.now();
+  const objCmd0 = src.log.length;
+  const skipped: NonNullable<AnalysisReport['objectsSkipped']> = [];
+  const taken = new Set<number>();
+  const nextCandidate = (): number => {
+    let best = -1;
+    for (let i = 0; i < candidates.length; i++) {
+      if (taken.has(i)) continue;
+      if (!live) return i;
+      const c = candidates[i]!;
+      const b = best >= 0 ? candidates[best]! : null;
+      if (!b || c.depth < b.depth || (c.depth === b.depth && c.known && !b.known)) best = i;
+    }
+    return best;
+  };
+  for (let i = nextCandidate(); i >= 0; i = nextCandidate()) {
+    taken.add(i);
     const c = candidates[i]!;
     const t = bare(c.type);
+    const over = !live
+      ? objects.length >= 16
+        ? 'transcript object limit (16)'
+        : null
+      : objects.length >= budget.objects
+        ? `object budget (${budget.objects} objects)`
+        : src.log.length - objCmd0 >= budget.commands
+          ? `command budget (${budget.commands} crash commands)`
+          : performance.now() - objT0 >= budget.ms
+            ? `time budget (${budget.ms} ms)`
+            : null;
+    if (over) {
+      skipped.push({
+        address: c.address,
+        type: c.type,
+        label: c.label,
+        reason: over,
+        command: `struct ${t} ${c.address} -x`,
+      });
+      continue;
+    }
     const a = await src.ask(Q.struct(t, c.address));
     if (!a) {
       ask(`What does the ${t} at ${c.address} (${c.label}) hold?`, `struct ${t} ${c.address} -x`);
@@ -536,19 +607,24 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
         known: candidates.map((x) => ({ address: x.address, type: x.type, label: x.label })),
       }),
     );
-    // Follow pointers to objects of interesting types (one level from the arguments).
-    if (c.depth < 2 && l) {
+    // Follow pointers: live, every struct pointer member of the frames' arguments and, further
+    // out, of types the knowledge pack decodes; a transcript, decodable types one level out.
+    if (l) {
       for (const m of l.members) {
         const pm = /^struct\s+(\w+)\s*\*$/.exec(m.type.trim());
-        if (!pm || !FOLLOW.has(pm[1]!)) continue;
+        if (!pm) continue;
+        const known = FOLLOW.has(pm[1]!);
+        const follow = live ? c.depth === 0 || (known && c.depth < 3) : known && c.depth < 2;
+        if (!follow) continue;
         const v = fieldBig(b.value, m.name);
-        if (v === null || v === 0n || hx(v) === c.address) continue;
+        if (v === null || !kernelPointer(v) || hx(v) === c.address) continue;
         addCand({
           address: hx(v),
           type: `struct ${pm[1]}`,
           typeSource: `${t}.${m.name} (${m.type}, ${l.source})`,
           label: `${t}.${m.name}`,
           depth: c.depth + 1,
+          known,
         });
       }
     }
@@ -906,6 +982,18 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     sources: k.provenance.files.map((f) => `${f} (${k.provenance.readIn.join(', ')})`),
   }));
 
+  if (skipped.length > 0) {
+    const reasons = [...new Set(skipped.map((x) => x.reason))].join(', ');
+    warnings.push(`${skipped.length} pointer(s) of known type not examined: ${reasons}`);
+    ask(
+      `${skipped.length} pointer(s) of known type were not examined (${reasons}): ${skipped
+        .slice(0, 4)
+        .map((x) => `${x.label} = ${x.address}`)
+        .join(', ')}${skipped.length > 4 ? ', ...' : ''}`,
+      ...skipped.slice(0, 6).map((x) => x.command),
+    );
+  }
+
   return {
     schema: 'ktriage.analysis/1',
     mode: src.mode,
@@ -919,6 +1007,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     searches,
     invariants,
     knowledge,
+    objectsSkipped: skipped,
     summary: { known, violated, open },
     commands: src.log,
     warnings,

@@ -78,6 +78,12 @@ export function renderMarkdown(r: AnalysisReport): string {
     for (const n of ob.notes) o.push(`- Note: ${n}`);
     o.push('');
   }
+  if (r.objectsSkipped?.length) {
+    o.push('### Not examined (budget)');
+    for (const x of r.objectsSkipped)
+      o.push(`- ${x.label} = ${x.type} ${x.address}: ${x.reason}; \`${x.command}\``);
+    o.push('');
+  }
   o.push('## 4. Memory');
   for (const m of r.memory) o.push(`- ${m.type ?? ''} ${m.address} (\`${m.command}\`): ${m.explanation}`);
   for (const s of r.searches) {
@@ -193,6 +199,16 @@ export function renderHtml(r: AnalysisReport): string {
     for (const rc of ob.refcounts) o.push(li(`Reference count ${esc(rc.path)} = ${esc(rc.value)}`));
     for (const l of ob.lists) o.push(li(`List ${esc(l.path)}: ${esc(l.state)}: ${esc(l.note)}`));
     for (const l of ob.links) o.push(li(`Link: ${esc(l.note)}`));
+    o.push('</ul>');
+  }
+  if (r.objectsSkipped?.length) {
+    o.push('<h3>Not examined (budget)</h3><ul>');
+    for (const x of r.objectsSkipped)
+      o.push(
+        li(
+          `${esc(x.label)} = <code>${esc(x.type)} ${esc(x.address)}</code>: ${esc(x.reason)}; <code>${esc(x.command)}</code>`,
+        ),
+      );
     o.push('</ul>');
   }
   o.push('</section><section><h2>4. Memory</h2><ul>');

@@ -158,6 +158,33 @@ describe.skipIf(!RUN_LIVE)('analysis on the fixture vmcores', () => {
       for (const i of inv) expect(i.status, `${i.id}: ${i.observed}`).not.toBe('violated');
     });
 
+    it('follows typed pointers beyond the innermost frames, and within a budget says what it skipped', async () => {
+      if (scenario !== 'unlock') return;
+      // Arguments of every frame with a prototype, not only the four innermost.
+      const outer = new Set(r.frames.slice(4).map((f) => f.function));
+      const fromOuter = r.objects.filter((o) => [...outer].some((f) => o.typeSource.includes(` of ${f}:`)));
+      expect(fromOuter.length, `objects from ${[...outer].join(', ')}`).toBeGreaterThan(0);
+      // Struct pointer members of those arguments are followed (e.g. a struct file's f_inode).
+      expect(r.objects.some((o) => /^\w+\.\w+ \(struct \w+ \*/.test(o.typeSource))).toBe(true);
+      // A budget of three objects: three printed, the rest listed with the command that prints them.
+      const small = await analyzeLive(s, { search: false, budget: { objects: 3 } });
+      expect(small.objects.length).toBe(3);
+      expect(small.objectsSkipped!.length).toBeGreaterThan(0);
+      for (const x of small.objectsSkipped!) {
+        expect(x.reason).toBe('object budget (3 objects)');
+        expect(x.command).toBe(`struct ${x.type.replace(/^struct /, '')} ${x.address} -x`);
+      }
+      expect(small.summary.open.some((q) => q.commands.includes(small.objectsSkipped![0]!.command))).toBe(
+        true,
+      );
+      // The nearest first: the crashing function's planted argument is among the three.
+      expect(small.objects.some((o) => big(o.address) === big(fx.truth.objects.req!.addr))).toBe(true);
+      // No time at all: nothing printed, everything skipped for time.
+      const none = await analyzeLive(s, { search: false, budget: { ms: 0 } });
+      expect(none.objects).toEqual([]);
+      expect(none.objectsSkipped!.every((x) => x.reason === 'time budget (0 ms)')).toBe(true);
+    });
+
     it('classifies the search hits of the planted request', () => {
       if (scenario !== 'unlock') return;
       const req = fx.truth.objects.req!;
