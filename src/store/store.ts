@@ -547,23 +547,17 @@ export class KyselyStore implements Store {
       pending.sort((a, b) => a.id - b.id);
       const before = pending.map((p) => `${p.bucketId}|${p.rule}|${p.similarity ?? ''}`);
       await this.assign(trx, bucketer, pending);
-      const moves = new Map<string, number[]>();
-      pending.forEach((p, i) => {
-        const now = `${p.bucketId}|${p.rule}|${p.similarity ?? ''}`;
-        if (now === before[i]) return;
-        const list = moves.get(now);
-        if (list) list.push(p.id);
-        else moves.set(now, [p.id]);
-      });
-      for (const [key, ids] of moves) {
-        const [b, rule, s] = key.split('|');
-        for (const part of chunks(ids)) {
-          await trx
-            .updateTable('crashes')
-            .set({ bucket_id: Number(b), join_rule: rule!, similarity: s === '' ? null : Number(s) })
-            .where('id', 'in', part)
-            .execute();
-        }
+      const moved = pending.filter((p, i) => `${p.bucketId}|${p.rule}|${p.similarity ?? ''}` !== before[i]);
+      // One statement per 1,000 moved crashes (each founder of a new bucket is its own group).
+      for (const part of chunks(moved, 1000)) {
+        const values = sql.join(
+          part.map(
+            (p) =>
+              sql`(${p.id}::integer, ${p.bucketId}::integer, ${p.rule}::text, ${p.similarity}::double precision)`,
+          ),
+        );
+        await sql`update crashes as c set bucket_id = v.b, join_rule = v.r, similarity = v.s
+          from (values ${values}) as v(id, b, r, s) where c.id = v.id`.execute(trx);
       }
     }
     await this.addCounts(trx, pending);
