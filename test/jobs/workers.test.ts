@@ -132,6 +132,47 @@ describe.skipIf(pgSkip !== null)('pg-boss workers on PostgreSQL', () => {
     expect(attempts[0]!.worker).toBe(running.worker);
     expect(attempts[1]!.worker).not.toBe(running.worker);
   }, 180_000);
+
+  it('a worker killed mid-job with no retries left -> the job ends failed, its attempt lost', async () => {
+    const id = await store.enqueueJob({
+      kind: 'selftest',
+      payload: { sleepMs: 60_000 },
+      timeoutSeconds: 3,
+      retries: 0,
+    });
+    const running = await waitFor<Job>(
+      'the job to start',
+      async () => {
+        const j = await store.getJob(id);
+        return j?.state === 'active' ? j : null;
+      },
+      60_000,
+    );
+    const pid = Number(running.worker!.split(':').pop());
+    const victim = workers.find((w) => w.pid === pid && w.exitCode === null && w.signalCode === null);
+    expect(victim, `worker ${running.worker} is one of ours and alive`).toBeDefined();
+    victim!.kill('SIGKILL');
+    // pg-boss expires the attempt after timeoutSeconds and, with no retry left, fails the job;
+    // a surviving worker carries that into the store. Nobody may run it again.
+    const ended = await waitFor<Job>(
+      'the job to be marked failed',
+      async () => {
+        const j = await store.getJob(id);
+        return j && j.state !== 'active' && j.state !== 'queued' ? j : null;
+      },
+      120_000,
+    );
+    expect(ended.state).toBe('failed');
+    expect(ended.attempts).toBe(1);
+    expect(ended.error).toMatch(/no attempts left/);
+    expect(ended.finishedAt).not.toBeNull();
+    const attempts = await store.opened.db
+      .selectFrom('job_attempts')
+      .selectAll()
+      .where('job_id', '=', id)
+      .execute();
+    expect(attempts.map((a) => [a.worker, a.outcome])).toEqual([[running.worker, 'lost']]);
+  }, 180_000);
 });
 
 describe('the SQLite runner: a killed worker leaves a lease that another worker takes over', () => {
