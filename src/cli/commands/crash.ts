@@ -103,10 +103,15 @@ export function register(program: Command): void {
             process.stdout.write(
               `${'TASK'.padEnd(18)} ${'PID'.padStart(7)} ${'TGID'.padStart(7)} STATE  COMM\n`,
             );
-            for (const t of list)
+            for (const t of list) {
+              if (t.error) {
+                process.stdout.write(`${t.task.padEnd(18)} unreadable: ${t.error}\n`);
+                continue;
+              }
               process.stdout.write(
                 `${t.task.padEnd(18)} ${String(t.pid).padStart(7)} ${String(t.tgid ?? '-').padStart(7)} ${String(t.state ?? '-').padStart(5)}  ${t.comm}\n`,
               );
+            }
           }
         }
         if (opts.json) {
