@@ -56,7 +56,7 @@ import type {
   SearchReport,
 } from './model.ts';
 import { buildObject, enumFromSource, type FlagBitsLookup, objectField } from './objects.ts';
-import { type LogicalFrame, type Prototype, recoverFrames } from './regs.ts';
+import { callerReaches, type LogicalFrame, type Prototype, recoverFrames } from './regs.ts';
 import { classifyHits, type KnownRegion } from './search.ts';
 import { type CommandSource, Q } from './source.ts';
 
@@ -410,16 +410,36 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
     frameReports = r.frames;
     for (const q of r.open) ask(q.question, ...q.commands);
   }
+  // Frames whose call does not lead to the frame inside them: crash listed a stale return address
+  // (or a tail call hides a function). Their arguments are not trusted for printing objects.
+  let chainBreak: number | null = null;
+  if (arch) {
+    for (let k = 1; k < frameReports.length && k < frames.length; k++) {
+      const c = callerReaches(code.get(frames[k]!.func) ?? null, frames[k]!.pc, arch, frames[k - 1]!.func);
+      if (c.reaches !== false) continue;
+      frameReports[k]!.notes.push(
+        `caller link not verified: ${c.insn ? `the instruction before the return address is \`${c.insn.mnemonic} ${c.insn.operandText}\`` : 'no call before the return address'}, not a call of ${frames[k - 1]!.func} (a stale return address on the stack, or a tail call)`,
+      );
+      chainBreak ??= k;
+    }
+  }
 
   // 5. Objects: typed arguments, then pointers of interesting types, then what the transcript printed.
   const candidates: ObjCandidate[] = [];
   const addCand = (c: ObjCandidate) => {
     if (!candidates.some((x) => x.address === c.address && bare(x.type) === bare(c.type))) candidates.push(c);
   };
-  for (const fr of frameReports.slice(0, objectFrames)) {
+  // The innermost frames always (as crash shows them); further out only up to the first frame
+  // whose call does not lead inward.
+  const argFrames = Math.min(objectFrames, Math.max(OBJECT_FRAMES, chainBreak ?? Number.POSITIVE_INFINITY));
+  for (const fr of frameReports.slice(0, argFrames)) {
     for (const a of fr.arguments) {
       const m = a.type ? /^struct\s+(\w+)\s*\*$/.exec(a.type.trim()) : null;
-      if (m && a.value && a.value !== '0') {
+      if (
+        m &&
+        a.value &&
+        (src.mode === 'transcript' ? a.value !== '0' : kernelPointer(BigInt(`0x${a.value}`)))
+      ) {
         addCand({
           address: a.value,
           type: `struct ${m[1]}`,

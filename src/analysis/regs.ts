@@ -712,3 +712,41 @@ function namedLoads(
   }
   return out;
 }
+
+/** Branch targets that stand for an indirect call (retpoline thunks, static calls). */
+const INDIRECT_THUNK = /^(__x86_indirect_(call_)?thunk|__x86_indirect_jump_thunk|__SCT__|__static_call)/;
+
+/**
+ * Whether the caller's call before its return address (x86_64) or at its branch (arm64, crash shows
+ * LR - 4) can have entered the callee: a direct call must name it; an indirect call may reach
+ * anything. false for a direct call to another function or no call at all: crash's backtrace
+ * listed a stale return address (or a tail call hides a function). null when the code is unknown.
+ */
+export function callerReaches(
+  code: FunctionCode | null,
+  pc: bigint,
+  arch: 'x86_64' | 'arm64',
+  callee: string,
+): { reaches: boolean | null; insn: Instruction | null } {
+  if (!code) return { reaches: null, insn: null };
+  let insn: Instruction | null = null;
+  for (const i of code.dis.instructions) {
+    const a = BigInt(`0x${i.address}`);
+    if (arch === 'arm64' ? a === pc : a < pc && (!insn || a > BigInt(`0x${insn.address}`))) insn = i;
+  }
+  if (!insn) return { reaches: null, insn: null };
+  if (arch === 'x86_64' && code.dis.gapsBefore.length > 0) {
+    // An elided listing may hide the instruction just before the return address.
+    const next = code.dis.instructions.find((i) => BigInt(`0x${i.address}`) >= pc);
+    if (!next) return { reaches: null, insn };
+  }
+  const isCall = arch === 'arm64' ? /^(bl|blr)$/.test(insn.mnemonic) : /^call/.test(insn.mnemonic);
+  if (!isCall) return { reaches: false, insn };
+  if (insn.indirect) return { reaches: true, insn };
+  const t = insn.operands.find((o) => o.kind === 'target');
+  const sym = t?.kind === 'target' ? t.symbol : null;
+  if (!sym) return { reaches: null, insn };
+  const base = (s: string) => s.replace(/\.(isra|constprop|part|cold)(\.\d+)*$/g, '');
+  if (INDIRECT_THUNK.test(sym)) return { reaches: true, insn };
+  return { reaches: base(sym) === base(callee), insn };
+}

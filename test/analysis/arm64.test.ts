@@ -184,3 +184,36 @@ describe('arm64 registers saved by prologues', () => {
     expect(x19.derivation[0]!.text).toMatch(/sets no frame pointer/);
   });
 });
+
+describe('caller links', async () => {
+  const { callerReaches } = await import('../../src/analysis/regs.ts');
+  const { parseDis } = await import('../../src/vmcore/parse/index.ts');
+  const x86 = (lines: string[]) => ({
+    dis: parseDis(lines.join('\n')),
+    command: 'dis -l f',
+  });
+  const code = x86([
+    '0xffffffffa1000000 <vfs_write>:\tpush   %rbp',
+    '0xffffffffa1000001 <vfs_write+1>:\tcall   0xffffffffa2000000 <kernfs_fop_write_iter>',
+    '0xffffffffa1000006 <vfs_write+6>:\tcall   *%rax',
+    '0xffffffffa1000008 <vfs_write+8>:\tcall   0xffffffffa3000000 <__x86_indirect_thunk_rax>',
+    '0xffffffffa100000d <vfs_write+13>:\tmov    %rax,%rbx',
+    '0xffffffffa1000010 <vfs_write+16>:\tret',
+  ]);
+  it('accepts a direct call of the callee and indirect calls, rejects other calls and non-calls (stale return addresses)', () => {
+    expect(callerReaches(code, 0xffffffffa1000006n, 'x86_64', 'kernfs_fop_write_iter').reaches).toBe(true);
+    expect(callerReaches(code, 0xffffffffa1000006n, 'x86_64', 'filp_close').reaches).toBe(false);
+    expect(callerReaches(code, 0xffffffffa1000008n, 'x86_64', 'anything').reaches).toBe(true);
+    expect(callerReaches(code, 0xffffffffa100000dn, 'x86_64', 'anything').reaches).toBe(true);
+    expect(callerReaches(code, 0xffffffffa1000010n, 'x86_64', 'kernfs_fop_write_iter').reaches).toBe(false);
+    expect(callerReaches(null, 0xffffffffa1000010n, 'x86_64', 'x').reaches).toBeNull();
+  });
+  it('reads the branch itself on arm64 (crash shows LR - 4)', () => {
+    const r = SESSION.split('crash> ');
+    const f1 = r.find((x) => x.startsWith('dis fixture_end_page_writeback'))!;
+    const c = { dis: parseDis(f1), command: 'dis fixture_end_page_writeback' };
+    expect(callerReaches(c, F1 + 24n, 'arm64', 'fixture_unlock_request').reaches).toBe(true);
+    expect(callerReaches(c, F1 + 24n, 'arm64', 'fixture_do_writepage').reaches).toBe(false);
+    expect(callerReaches(c, F1 + 28n, 'arm64', 'fixture_unlock_request').reaches).toBe(false);
+  });
+});
