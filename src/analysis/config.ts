@@ -3,7 +3,7 @@
 // NUMA_BALANCING, SPARSEMEM_VMEMMAP, LRU_GEN and KASAN tags. Each input comes from a cheap crash
 // command (vmcoreinfo via `help -n`, an enum or array length via `whatis`, a symbol's existence via
 // `sym`); what the input does not show stays null and is assumed (and reported as assumed).
-import { type PageFlagsConfig, UNKNOWN_PAGE_FLAGS_CONFIG } from '../knowledge/index.ts';
+import { type KernelVersion, type PageFlagsConfig, UNKNOWN_PAGE_FLAGS_CONFIG } from '../knowledge/index.ts';
 import { parseSym, parseTypeInfo, parseVmcoreinfo, vmcoreinfoNumber } from '../vmcore/parse/index.ts';
 import { type CommandSource, Q } from './source.ts';
 
@@ -129,7 +129,7 @@ export async function readPageFlagsConfig(
   if (arch === 'x86_64') {
     // Only arm64 selects HAVE_ARCH_KASAN_SW_TAGS / HAVE_ARCH_KASAN_HW_TAGS (arch/arm64/Kconfig, 6.1).
     c.kasanTags = false;
-    c.evidence.kasanTags = 'x86_64 has no KASAN tag modes';
+    c.evidence.kasanTags = 'the architecture, x86_64, has no KASAN tag modes';
   } else if (arch === 'arm64') {
     // mm/kasan/tags.c (kasan_init_tags) is built for KASAN_SW_TAGS and KASAN_HW_TAGS only (mm/kasan/Makefile).
     const kt = await symbolExists(src, 'kasan_init_tags');
@@ -142,7 +142,7 @@ export async function readPageFlagsConfig(
 }
 
 /** The commands that would show the configuration inputs still unknown (for an open question). */
-export function configCommands(c: PageFlagsConfig): string[] {
+export function configCommands(c: PageFlagsConfig, v: KernelVersion | null = null): string[] {
   const out: string[] = [];
   if (c.nrPageflags === null) out.push('whatis enum pageflags');
   if (c.zoneEnumerators === null) out.push('whatis enum zone_type');
@@ -150,7 +150,9 @@ export function configCommands(c: PageFlagsConfig): string[] {
   if (c.vmemmap === null) out.push('sym vmemmap_populate');
   if (c.numaBalancing === null) out.push('sym task_numa_fault');
   if (c.nrCpus === null && c.numaBalancing !== false) out.push('whatis __per_cpu_offset');
-  if (c.lruGen === null) out.push('sym lru_gen_caps');
+  // LRU_GEN exists from 6.1: an older kernel needs no look-up.
+  if (c.lruGen === null && !(v && (v.major < 6 || (v.major === 6 && v.minor < 1))))
+    out.push('sym lru_gen_caps');
   if (c.kasanTags === null) out.push('sym kasan_init_tags');
   return out;
 }

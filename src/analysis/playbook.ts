@@ -651,7 +651,7 @@ export async function runPlaybook(src: CommandSource, opts: PlaybookOptions = {}
   }
   if (pageConfig) {
     const assumed = pageFlagsFieldLayout(version, pageConfig).assumed;
-    const cmds = configCommands(pageConfig);
+    const cmds = configCommands(pageConfig, version);
     if (assumed.length > 0)
       ask(
         `The page->flags node/zone/last_cpupid fields were decoded with assumed configuration (${assumed.join(', ')}); which does this kernel have?`,

@@ -95,7 +95,7 @@ export interface PageFlagsFieldLayout {
   zoneNames: string[];
   /** Where these widths come from, in one line. */
   basis: string;
-  /** Configuration inputs read from the dump, each with the command that showed it. */
+  /** Configuration inputs read from the dump (or implied by its version or architecture), each with where from. */
   fromDump: string[];
   /** Configuration inputs assumed (not shown by the dump or the transcript). */
   assumed: string[];
@@ -184,7 +184,8 @@ export function pageFlagsFieldLayout(
 ): PageFlagsFieldLayout {
   const fromDump: string[] = [];
   const assumed: string[] = [];
-  const six = v !== null && v.major >= 6;
+  // LRU_GEN (and its page->flags fields) exists from 6.1.
+  const six = v !== null && (v.major > 6 || (v.major === 6 && v.minor >= 1));
   const ev = config.evidence;
   function pick<T>(key: keyof PageFlagsConfig, got: T | null, fallback: T, text: (x: T) => string): T {
     if (got !== null) {
@@ -218,7 +219,10 @@ export function pageFlagsFieldLayout(
   const nodesShift = Math.log2(
     pick('maxNumnodes', config.maxNumnodes, 1024, (x) => `MAX_NUMNODES=${x} (NODES_SHIFT=${Math.log2(x)})`),
   );
-  const lruGenOn = pick('lruGen', config.lruGen, six, (x) => `LRU_GEN=${x ? 'y' : 'n'}`);
+  // LRU_GEN appeared in 6.1: an older kernel has no such fields (a version fact, not an assumption).
+  const preLruGen = config.lruGen === null && v !== null && !six;
+  if (preLruGen) fromDump.push(`LRU_GEN=n (kernel ${v.major}.${v.minor} predates it)`);
+  const lruGenOn = preLruGen ? false : pick('lruGen', config.lruGen, six, (x) => `LRU_GEN=${x ? 'y' : 'n'}`);
   // order_base_2(MAX_NR_GENS + 1) and MAX_NR_TIERS - 2 (kernel/bounds.c; MAX_NR_GENS = MAX_NR_TIERS = 4 in 6.1).
   const lruGen = lruGenOn ? 3 : 0;
   const lruRefsMax = lruGenOn ? 2 : 0;

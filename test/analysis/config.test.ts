@@ -87,5 +87,7 @@ describe('page->flags configuration from crash commands', () => {
       'sym lru_gen_caps',
     ]);
     expect(pageFlagsFieldLayout(v61, c).assumed.length).toBeGreaterThan(5);
+    // A 4.19 kernel has no LRU_GEN fields: nothing to look up.
+    expect(configCommands(c, parseKernelVersion('4.19'))).not.toContain('sym lru_gen_caps');
   });
 });
