@@ -323,7 +323,15 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
   let bugLocation: SourceLocation | null = null;
   let ipFrame: Frame | null = null;
   let inModules = false;
-  let endLine = lines[0]?.lineNo ?? 0;
+  // The report ends at its last line that looks like part of an oops (or its third line): lines
+  // are in input order, so scan back from the end to the first such line.
+  let endLine = lines[Math.min(2, lines.length - 1)]?.lineNo ?? 0;
+  for (let idx = lines.length - 1; idx >= 3; idx--) {
+    if (STRUCTURAL.test(lines[idx]!.text)) {
+      endLine = Math.max(endLine, lines[idx]!.lineNo);
+      break;
+    }
+  }
   const stack: FrameContext[] = ['task'];
   let inMain = false;
   let mainDone = false;
@@ -343,7 +351,6 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
   for (let idx = 0; idx < lines.length; idx++) {
     const l = lines[idx]!;
     const t = l.text;
-    if (STRUCTURAL.test(t) || idx < 3) endLine = Math.max(endLine, l.lineNo);
     if (MAIN_STACK_START.test(t)) {
       if (!mainDone) {
         inMain = true;

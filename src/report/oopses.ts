@@ -824,6 +824,20 @@ const OOPS_TABLE: Oops[] = [
     suppressions: [],
   },
   {
+    // Older x86 kernels die("double fault") like any trap: `double fault: 0000 [#3] SMP`.
+    header: 'double fault: ',
+    kind: 'trap',
+    formats: [
+      {
+        title: re('double fault: [0-9a-f]{4} \\[#?[0-9]+\\]'),
+        fmt: 'double fault in %1',
+        stack: { parts: [RIP_FRAME] },
+        kind: 'trap',
+      },
+    ],
+    suppressions: [],
+  },
+  {
     header: 'rust_kernel: panicked',
     kind: 'panic',
     formats: [

@@ -1,7 +1,8 @@
 // `ktriage parse` end to end: spawns the real CLI.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -93,5 +94,43 @@ describe('ktriage parse', () => {
     );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ file: '-', reports: [] });
+  });
+
+  it('decodes UTF-8 characters split across read chunks (ASCII chunks take a copy-only path)', () => {
+    const MB = 1 << 20;
+    // Two reports whose hardware names hold a 2-byte and a 3-byte character cut by the 1 MiB and
+    // 2 MiB read boundaries (after 1 and 2 of their bytes).
+    const report = (no: number, name: string) =>
+      Buffer.from(
+        `[    ${no}.000000] BUG: bad thing\n[    ${no}.000001] Hardware name: ${name}\n` +
+          `[    ${no}.000002] Call Trace:\n[    ${no}.000003]  foo+0x1/0x2\n`,
+      );
+    const parts: Buffer[] = [];
+    let size = 0;
+    const add = (b: Buffer) => {
+      parts.push(b);
+      size += b.length;
+    };
+    const padTo = (at: number) => {
+      const n = at - size;
+      add(Buffer.concat([Buffer.from('[    0.1] '), Buffer.alloc(n - 11, 0x79), Buffer.from('\n')]));
+    };
+    const r1 = report(1, 'caf\u00e9 one');
+    padTo(MB - r1.indexOf(0xc3) - 1);
+    add(r1);
+    const r2 = report(2, 'euro \u20ac two');
+    padTo(2 * MB - r2.indexOf(0xe2) - 2);
+    add(r2);
+    const dir = mkdtempSync(join(tmpdir(), 'ktriage-cli-utf8-'));
+    try {
+      const file = join(dir, 'split.log');
+      writeFileSync(file, Buffer.concat(parts));
+      const r = ktriage(['parse', '--json', file]);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as { reports: { hardware: string }[] };
+      expect(out.reports.map((x) => x.hardware)).toEqual(['caf\u00e9 one', 'euro \u20ac two']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -77,19 +77,42 @@ async function* readChunks(file: string): AsyncGenerator<string> {
     return;
   }
   const { open } = await import('node:fs/promises');
+  const { isAscii } = await import('node:buffer');
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
+    // Console logs are almost all ASCII: such a chunk is copied byte for byte (no UTF-8 decoding),
+    // unless the decoder holds the start of a character from the previous chunk.
+    let held = false;
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
       if (bytesRead === 0) break;
-      yield decoder.write(buf.subarray(0, bytesRead));
+      const bytes = buf.subarray(0, bytesRead);
+      if (!held && isAscii(bytes)) {
+        yield bytes.toString('latin1');
+        continue;
+      }
+      yield decoder.write(bytes);
+      held = endsInsideCharacter(bytes);
     }
     const rest = decoder.end();
     if (rest) yield rest;
   } finally {
     await fh.close();
   }
+}
+
+/** Whether a chunk ends with an incomplete UTF-8 sequence (the decoder keeps its bytes). */
+function endsInsideCharacter(b: Buffer): boolean {
+  for (let k = 1; k <= 3 && k <= b.length; k++) {
+    const c = b[b.length - k]!;
+    if (c < 0x80) return false;
+    if (c >= 0xc0) {
+      const len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      return k < len;
+    }
+  }
+  return false;
 }
 
 async function write(s: string): Promise<void> {
