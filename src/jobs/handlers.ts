@@ -10,6 +10,8 @@ export interface JobContext {
   jobId: number;
   attempt: number;
   worker: string;
+  /** Aborted when the job is cancelled (`ktriage jobs cancel`, the API); long handlers should stop. */
+  signal: AbortSignal;
 }
 
 export type JobHandler = (payload: unknown, ctx: JobContext) => Promise<unknown>;
@@ -54,7 +56,18 @@ registerJobHandler('selftest', async (payload, ctx) => {
   const p = obj(payload ?? {}, 'selftest');
   const ms = Math.max(0, Math.min(Number(p.sleepMs ?? 0) || 0, 600_000));
   const started = Date.now();
-  await new Promise((r) => setTimeout(r, ms));
+  await new Promise<void>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(t);
+      reject(ctx.signal.reason ?? new Error('cancelled'));
+    };
+    const t = setTimeout(() => {
+      ctx.signal.removeEventListener('abort', done);
+      resolve();
+    }, ms);
+    if (ctx.signal.aborted) done();
+    else ctx.signal.addEventListener('abort', done, { once: true });
+  });
   if (p.fail === true) throw new Error('selftest: asked to fail');
   return { worker: ctx.worker, pid: process.pid, attempt: ctx.attempt, sleptMs: Date.now() - started };
 });

@@ -62,6 +62,9 @@ export class LocalBackend implements JobBackend {
     wake.emit('job');
     return id;
   }
+  async cancel(): Promise<void> {
+    // The runner sees the cancelled state itself.
+  }
   async close(): Promise<void> {}
 }
 
@@ -108,6 +111,13 @@ export class PgBossBackend implements JobBackend {
       .execute();
     return id;
   }
+  async cancel(bossId: string | null): Promise<void> {
+    // Queued: pg-boss never hands it out. Active: the worker's fetch is already done; it aborts
+    // the handler when it sees the store's state, and pg-boss's copy needs no retry either.
+    if (!bossId) return;
+    const boss = await this.getBoss();
+    await boss.cancel(QUEUE, bossId).catch(() => {});
+  }
   async close(): Promise<void> {
     if (this.boss) {
       const b = await this.boss.catch(() => null);
@@ -123,7 +133,8 @@ export function jobBackendFor(o: OpenedDb): JobBackend {
 // ---------------------------------------------------------------------------------------------
 // Running one attempt (shared by both runners)
 
-async function startAttempt(db: Db, jobId: number, worker: string): Promise<number> {
+/** Starts the next attempt of a job; null when the job was cancelled (or finished) meanwhile. */
+async function startAttempt(db: Db, jobId: number, worker: string): Promise<number | null> {
   // A previous attempt that never finished belonged to a worker that died.
   await db
     .updateTable('job_attempts')
@@ -138,11 +149,13 @@ async function startAttempt(db: Db, jobId: number, worker: string): Promise<numb
     .executeTakeFirstOrThrow();
   const attempt = num(job.attempts) + 1;
   const t = nowIso();
-  await db
+  const upd = await db
     .updateTable('jobs')
     .set({ state: 'active', attempts: attempt, started_at: t, finished_at: null, worker, error: null })
     .where('id', '=', jobId)
-    .execute();
+    .where('state', 'in', ['queued', 'active'])
+    .executeTakeFirst();
+  if (Number(upd.numUpdatedRows) === 0) return null;
   await db
     .insertInto('job_attempts')
     .values({ job_id: jobId, attempt, worker, started_at: t, finished_at: null, outcome: null, error: null })
@@ -185,8 +198,37 @@ async function finishAttempt(
   });
 }
 
+/**
+ * Cancels a job: queued -> never runs; active -> its attempt is recorded as cancelled at once and
+ * the runner aborts the handler's signal at its next check (handlers stop at their next await of
+ * it). One transaction, attempt row first (the order finishAttempt locks them in), so a cancel
+ * racing the attempt's own end leaves either a done/failed job or a cancelled one, never a mix.
+ * Returns false when the job had already ended.
+ */
+export async function cancelJobRow(db: Db, jobId: number): Promise<boolean> {
+  const t = nowIso();
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('job_attempts')
+      .set({ outcome: 'cancelled', finished_at: t, error: 'cancelled' })
+      .where('job_id', '=', jobId)
+      .where('outcome', 'is', null)
+      .execute();
+    const upd = await trx
+      .updateTable('jobs')
+      .set({ state: 'cancelled', finished_at: t, lease_until: null, error: 'cancelled' })
+      .where('id', '=', jobId)
+      .where('state', 'in', ['queued', 'active'])
+      .executeTakeFirst();
+    return Number(upd.numUpdatedRows) > 0;
+  });
+}
+
+/** How often a runner looks whether its running job was cancelled. */
+const CANCEL_POLL_MS = Number(process.env.KTRIAGE_JOB_CANCEL_POLL_MS ?? 1000);
+
 async function runHandler(
-  store: Store,
+  store: Store & { opened: OpenedDb },
   jobId: number,
   kind: string,
   payload: unknown,
@@ -196,7 +238,24 @@ async function runHandler(
   await loadJobHandlers();
   const fn = jobHandler(kind);
   if (!fn) throw new Error(`no handler for job kind "${kind}" in this worker`);
-  return fn(payload, { store, jobId, attempt, worker });
+  const ac = new AbortController();
+  const db = store.opened.db;
+  const poll = setInterval(() => {
+    void db
+      .selectFrom('jobs')
+      .select('state')
+      .where('id', '=', jobId)
+      .executeTakeFirst()
+      .then((r) => {
+        if (r?.state === 'cancelled') ac.abort(new Error(`job ${jobId} was cancelled`));
+      })
+      .catch(() => {});
+  }, CANCEL_POLL_MS);
+  try {
+    return await fn(payload, { store, jobId, attempt, worker, signal: ac.signal });
+  } finally {
+    clearInterval(poll);
+  }
 }
 
 /** pg-boss stores a completion's data as JSON output; it wants an object. */
@@ -317,6 +376,7 @@ export class LocalRunner {
           continue;
         }
         const attempt = await startAttempt(trx, id, this.worker);
+        if (attempt === null) continue;
         await trx
           .updateTable('jobs')
           .set({ lease_until: new Date(Date.now() + this.leaseMs).toISOString() })
@@ -434,6 +494,7 @@ export class PgBossWorker {
     if (row.state === 'done' || row.state === 'cancelled')
       return { skipped: `job ${jobId} already ${row.state}` };
     const attempt = await db.transaction().execute((trx) => startAttempt(trx, jobId, this.worker));
+    if (attempt === null) return { skipped: `job ${jobId} was cancelled` };
     try {
       const result = await runHandler(
         this.store,

@@ -5,5 +5,7 @@ import type { JobInput } from './types.ts';
 export interface JobBackend {
   /** Records the job (state `queued`) and hands it to the queue; returns the job id. */
   enqueue(job: JobInput): Promise<number>;
+  /** Tells the queue a cancelled job needs no (further) run; bossId: its pg-boss id, if any. */
+  cancel(bossId: string | null): Promise<void>;
   close(): Promise<void>;
 }

@@ -1458,6 +1458,14 @@ export class KyselyStore implements Store {
     return r ? toJob(r) : null;
   }
 
+  async cancelJob(id: number): Promise<Job | null> {
+    const row = await this.db.selectFrom('jobs').select('boss_id').where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    const { cancelJobRow } = await import('../jobs/queue.ts');
+    if (await cancelJobRow(this.db, id)) await this.jobs.cancel(row.boss_id);
+    return this.getJob(id);
+  }
+
   async listJobs(filter: JobFilter = {}): Promise<Job[]> {
     let q = this.db.selectFrom('jobs').selectAll();
     if (filter.state) q = q.where('state', '=', filter.state);

@@ -324,6 +324,11 @@ export interface Store {
   enqueueJob(job: JobInput): Promise<number>;
   getJob(id: number): Promise<Job | null>;
   listJobs(filter?: JobFilter): Promise<Job[]>;
+  /**
+   * Cancels a queued or running job (a running handler is told through its signal); null when
+   * there is no such job. A job that had already ended is returned unchanged.
+   */
+  cancelJob(id: number): Promise<Job | null>;
 
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

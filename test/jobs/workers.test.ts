@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.ts';
 import type { KyselyStore } from '../../src/store/store.ts';
 import type { Job } from '../../src/store/types.ts';
-import { bin, freshDb, pgMissing, repoRoot, type TestDb } from '../store/helpers.ts';
+import { bin, freshDb, pgMissing, repoRoot, runCli, type TestDb } from '../store/helpers.ts';
 
 function startWorker(url: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const p = spawn(process.execPath, [bin, 'worker', '--db', url], {
@@ -44,6 +44,44 @@ async function stopAll(ps: ChildProcess[]): Promise<void> {
         }),
     ),
   );
+}
+
+/**
+ * Cancels a running 60 s job and shows its worker let go of it: the worker (the only one left,
+ * one job at a time) runs a short job next, long before the cancelled one would have ended.
+ */
+async function cancelRunning(store: KyselyStore, cancel: (id: number) => Promise<void>): Promise<void> {
+  const id = await store.enqueueJob({ kind: 'selftest', payload: { sleepMs: 60_000 }, timeoutSeconds: 120 });
+  const running = await waitFor<Job>(
+    'the long job to start',
+    async () => {
+      const j = await store.getJob(id);
+      return j?.state === 'active' ? j : null;
+    },
+    60_000,
+  );
+  const t0 = Date.now();
+  await cancel(id);
+  const next = await store.enqueueJob({ kind: 'selftest', payload: { sleepMs: 10 } });
+  const done = await waitFor<Job>(
+    'the next job to finish',
+    async () => {
+      const j = await store.getJob(next);
+      return j?.state === 'done' ? j : null;
+    },
+    30_000,
+  );
+  expect(Date.now() - t0).toBeLessThan(30_000);
+  expect(done.worker).toBe(running.worker);
+  const j = await store.getJob(id);
+  expect(j?.state).toBe('cancelled');
+  expect(j?.attempts).toBe(1);
+  const attempts = await store.opened.db
+    .selectFrom('job_attempts')
+    .selectAll()
+    .where('job_id', '=', id)
+    .execute();
+  expect(attempts.map((a) => a.outcome)).toEqual(['cancelled']);
 }
 
 const pgSkip = pgMissing();
@@ -173,6 +211,20 @@ describe.skipIf(pgSkip !== null)('pg-boss workers on PostgreSQL', () => {
       .execute();
     expect(attempts.map((a) => [a.worker, a.outcome])).toEqual([[running.worker, 'lost']]);
   }, 180_000);
+
+  it('`ktriage jobs cancel` on a running job: its worker stops it and is free again', async () => {
+    // Two workers were killed above; one is left.
+    expect(workers.filter((w) => w.exitCode === null && w.signalCode === null)).toHaveLength(1);
+    await cancelRunning(store, async (id) => {
+      const r = await runCli(['jobs', 'cancel', String(id), '--db', db.url]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`j${id} cancelled`));
+    });
+    const again = await runCli(['jobs', 'cancel', '999999', '--db', db.url]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/no job 999999/);
+  }, 180_000);
 });
 
 describe('the SQLite runner: a killed worker leaves a lease that another worker takes over', () => {
@@ -221,5 +273,11 @@ describe('the SQLite runner: a killed worker leaves a lease that another worker 
       .orderBy('attempt')
       .execute();
     expect(attempts.map((a) => a.outcome)).toEqual(['lost', 'done']);
+  }, 120_000);
+
+  it('cancelling a running job: the runner stops it and is free again', async () => {
+    await cancelRunning(store, async (id) => {
+      expect((await store.cancelJob(id))?.state).toBe('cancelled');
+    });
   }, 120_000);
 });

@@ -1,11 +1,33 @@
-// `ktriage jobs [--json] [--state S]`: background jobs with state, attempts and timings.
+// `ktriage jobs [--json] [--state S]`: background jobs with state, attempts and timings;
+// `ktriage jobs cancel ID`: cancel one.
 import type { Command } from 'commander';
 import { UsageError } from '../main.ts';
 import { openStoreForCli } from '../store.ts';
 
 export function register(program: Command): void {
-  program
-    .command('jobs')
+  const jobs = program.command('jobs');
+  jobs
+    .command('cancel <id>')
+    .description('cancel a queued or running job (a running one stops at its next check)')
+    .option(
+      '--db <url>',
+      'database: a SQLite file or postgres://... (default $KTRIAGE_DB, else ./ktriage.db)',
+    )
+    .action(async (idArg: string, o: Record<string, string | undefined>) => {
+      const id = Number(String(idArg).replace(/^j/i, ''));
+      if (!Number.isInteger(id) || id <= 0)
+        throw new UsageError(`"${idArg}" is not a job id (e.g. 12 or j12)`);
+      const store = await openStoreForCli(o.db ?? jobs.opts().db, { create: false });
+      try {
+        const j = await store.cancelJob(id);
+        if (!j) throw new UsageError(`no job ${id}`);
+        if (j.state !== 'cancelled') throw new Error(`job ${id} already ended: ${j.state}`);
+        process.stdout.write(`j${id} cancelled\n`);
+      } finally {
+        await store.close();
+      }
+    });
+  jobs
     .description('list background jobs (ingest, analyses): state, attempts, worker, timings, result')
     .option(
       '--db <url>',

@@ -394,6 +394,15 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
     return c.json(j);
   });
 
+  // Cancel a queued or running job (write token). 409 when it had already ended.
+  app.post('/api/v1/jobs/:id/cancel', async (c) => {
+    const id = parseId(c.req.param('id'), 'job');
+    const j = await store.cancelJob(id);
+    if (!j) throw new ApiError(404, 'not found', `no job ${id}`);
+    if (j.state !== 'cancelled') throw new ApiError(409, 'conflict', `job ${id} already ended: ${j.state}`);
+    return c.json(j);
+  });
+
   app.post('/api/v1/jobs', bodyLimit({ maxSize: deps.maxBodyBytes }), async (c) => {
     const b = await jsonBody(c);
     if (typeof b.kind !== 'string' || !b.kind) throw new ApiError(400, 'bad request', '"kind" is required');

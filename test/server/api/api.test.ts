@@ -297,6 +297,37 @@ describe.each(dialects())('HTTP API on %s', (dialect) => {
       /unknown job kind/,
     );
   });
+
+  it('jobs: cancel a queued job (write token); again is fine; ended or missing jobs refused', async () => {
+    const r = await req('/api/v1/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'selftest', payload: { sleepMs: 60_000 } }),
+    });
+    const { id } = (await r.json()) as { id: number };
+    await expectError(await req(`/api/v1/jobs/${id}/cancel`, { method: 'POST', token: READ }), 403, /./);
+    const c = await req(`/api/v1/jobs/${id}/cancel`, { method: 'POST' });
+    expect(c.status).toBe(200);
+    const j = (await c.json()) as { state: string; finishedAt: string | null; error: string };
+    expect(j.state).toBe('cancelled');
+    expect(j.finishedAt).not.toBeNull();
+    expect((await store.getJob(id))?.state).toBe('cancelled');
+    expect((await req(`/api/v1/jobs/${id}/cancel`, { method: 'POST' })).status).toBe(200);
+    await expectError(await req('/api/v1/jobs/987654/cancel', { method: 'POST' }), 404, /no job 987654/);
+    // A job that already ended stays as it ended.
+    const done = await store.enqueueJob({ kind: 'selftest', payload: {} });
+    await store.opened.db
+      .updateTable('jobs')
+      .set({ state: 'done', finished_at: new Date().toISOString() })
+      .where('id', '=', done)
+      .execute();
+    await expectError(
+      await req(`/api/v1/jobs/${done}/cancel`, { method: 'POST' }),
+      409,
+      /already ended: done/,
+    );
+    expect((await store.getJob(done))?.state).toBe('done');
+  });
 });
 
 describe('the real server keeps serving after bad requests (SQLite, in-process jobs)', () => {
