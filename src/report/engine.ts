@@ -359,20 +359,24 @@ export function extractDescription(lines: string[], oops: Oops): Description {
       frames = r.frames;
       if (!r.ok) corrupted = CORRUPTED_NO_FRAMES;
     }
-    const args = [...m.groups, ...frames.map((x) => x.canonical)];
+    // Index loops, not map/spread: these arrays are empty (small-integer elements) or hold strings
+    // and objects, and optimised code specialised on one kind is thrown away on the other.
+    const args = m.groups.slice();
+    for (let k = 0; k < frames.length; k++) args.push(frames[k]!.canonical);
     desc = render(f.fmt, args);
     for (const a of f.alt ?? []) altTitles.push(render(a, args));
     // Alt titles with the raw frame, and with each syscall prefix stripped on its own.
     for (let i = 0; i <= STRIP_FRAME_PREFIXES.length; i++) {
       const prefix = i === 0 ? '' : STRIP_FRAME_PREFIXES[i - 1]!;
       let add = i === 0;
-      const list = frames.map((x) => {
-        const trimmed = prefix !== '' && x.raw.startsWith(prefix) ? x.raw.slice(prefix.length) : x.raw;
-        if (trimmed !== x.raw) add = true;
-        return trimmed;
-      });
+      const a2 = m.groups.slice();
+      for (let k = 0; k < frames.length; k++) {
+        const raw = frames[k]!.raw;
+        const trimmed = prefix !== '' && raw.startsWith(prefix) ? raw.slice(prefix.length) : raw;
+        if (trimmed !== raw) add = true;
+        a2.push(trimmed);
+      }
       if (!add) continue;
-      const a2 = [...m.groups, ...list];
       const alt = render(f.fmt, a2);
       if (alt !== desc) altTitles.push(alt);
       for (const a of f.alt ?? []) altTitles.push(render(a, a2));

@@ -297,6 +297,7 @@ const IP_LINES: RegExp[] = [
   /^\s*Krnl PSW : [0-9a-f]+ [0-9a-f]+ \((.*)\)$/,
 ];
 const IP_HINT = /RIP|EIP|IP:|pc |PC is|NIP|epc|PSW/;
+const CUT_HERE = /^-+\[ cut here \]-+$/;
 const MODULE_TOKEN = /^[\w-]+(?:\([A-Z+-]+\))?$/;
 
 function cleanModule(tok: string): string {
@@ -312,7 +313,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
   const registers = new Map<string, string>();
   let code: CodeBytes | null = null;
   let codeIsUser = false;
-  let modules: string[] = [];
+  const modules: string[] = [];
   let taint: string | null = null;
   let kernelRelease: string | null = null;
   let kernelBuild: string | null = null;
@@ -456,11 +457,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
       let rest = mod[1]!;
       const last = rest.indexOf('[last unloaded');
       if (last >= 0) rest = rest.slice(0, last);
-      modules = rest
-        .trim()
-        .split(/\s+/)
-        .filter((x) => x.length > 0)
-        .map(cleanModule);
+      for (const x of rest.trim().split(/\s+/)) if (x.length > 0) modules.push(cleanModule(x));
       continue;
     }
     const cd = t.includes('Code:') ? CODE_LINE.exec(t) : null;
@@ -522,15 +519,20 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
     }
   }
   // Prefix lines: the messages printed just before the report (the cut-here marker is decoration).
-  const messages = prefix
-    .map((p) => p.text)
-    .filter((t) => t.trim().length > 0 && !/^-+\[ cut here \]-+$/.test(t.trim()));
+  // Index loops, not map/filter/spread: `prefix` is often empty (small-integer elements) and
+  // optimised code specialised on one elements kind is thrown away on the other.
+  const messages: string[] = [];
+  const parts: string[] = [];
+  for (let k = 0; k < prefix.length; k++) {
+    const t = prefix[k]!.text;
+    parts.push(t);
+    const trimmed = t.trim();
+    if (trimmed.length > 0 && !CUT_HERE.test(trimmed)) messages.push(t);
+  }
+  for (let k = 0; k < lines.length; k++) if (!lines[k]!.questionable) parts.push(lines[k]!.text);
   const outFrames = frames.length > 0 ? frames : fallbackFrames;
   const ctxStr = callerId(context) ?? outFrames.find((f) => f.reliable)?.context ?? null;
-  const text = [
-    ...prefix.map((p) => p.text),
-    ...lines.filter((l) => !l.questionable).map((l) => l.text),
-  ].join('\n');
+  const text = parts.join('\n');
   return {
     bugLocation,
     ipFrame,
