@@ -1,7 +1,6 @@
 // Structured fields of one report: frames with their stack context, registers by name, Code:
 // bytes, modules, taint, kernel release and build, hardware, CPU/PID/comm, bug location and the
 // messages just before the report. One pass over the report's lines; every regex is single-line.
-import { callerId } from './prefix.ts';
 import type { ReportLine } from './stream.ts';
 import type { CodeBytes, CrashReport, Frame, FrameContext, SourceLocation } from './types.ts';
 
@@ -531,7 +530,16 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
   }
   for (let k = 0; k < lines.length; k++) if (!lines[k]!.questionable) parts.push(lines[k]!.text);
   const outFrames = frames.length > 0 ? frames : fallbackFrames;
-  const ctxStr = callerId(context) ?? outFrames.find((f) => f.reliable)?.context ?? null;
+  let ctxStr: string | null = null;
+  if (context.length >= 3 && context.charCodeAt(0) === 0x5b) {
+    // The caller id without brackets or padding (prefix.ts callerId, written out here: a small
+    // helper reached only for caller-id logs gets no type feedback of its own once inlined, and
+    // this function was deoptimised again at each such report).
+    ctxStr = context.slice(1, -1).trim();
+  } else {
+    for (let k = 0; k < outFrames.length && ctxStr === null; k++)
+      if (outFrames[k]!.reliable) ctxStr = outFrames[k]!.context;
+  }
   const text = parts.join('\n');
   return {
     bugLocation,
