@@ -729,17 +729,13 @@ export function callerReaches(
   callee: string,
 ): { reaches: boolean | null; insn: Instruction | null } {
   if (!code) return { reaches: null, insn: null };
-  let insn: Instruction | null = null;
-  for (const i of code.dis.instructions) {
-    const a = BigInt(`0x${i.address}`);
-    if (arch === 'arm64' ? a === pc : a < pc && (!insn || a > BigInt(`0x${insn.address}`))) insn = i;
-  }
-  if (!insn) return { reaches: null, insn: null };
-  if (arch === 'x86_64' && code.dis.gapsBefore.length > 0) {
-    // An elided listing may hide the instruction just before the return address.
-    const next = code.dis.instructions.find((i) => BigInt(`0x${i.address}`) >= pc);
-    if (!next) return { reaches: null, insn };
-  }
+  const list = code.dis.instructions;
+  const at = list.findIndex((i) => BigInt(`0x${i.address}`) === pc);
+  // x86_64: the instruction listed just before the return address, with no elision between them;
+  // arm64: the branch at the shown address itself.
+  if (at < 0 || (arch === 'x86_64' && (at === 0 || code.dis.gapsBefore.includes(at))))
+    return { reaches: null, insn: null };
+  const insn = arch === 'arm64' ? list[at]! : list[at - 1]!;
   const isCall = arch === 'arm64' ? /^(bl|blr)$/.test(insn.mnemonic) : /^call/.test(insn.mnemonic);
   if (!isCall) return { reaches: false, insn };
   if (insn.indirect) return { reaches: true, insn };

@@ -207,6 +207,14 @@ describe('caller links', async () => {
     expect(callerReaches(code, 0xffffffffa100000dn, 'x86_64', 'anything').reaches).toBe(true);
     expect(callerReaches(code, 0xffffffffa1000010n, 'x86_64', 'kernfs_fop_write_iter').reaches).toBe(false);
     expect(callerReaches(null, 0xffffffffa1000010n, 'x86_64', 'x').reaches).toBeNull();
+    // A return address not in the listing, or right after an elision (`...`): unknown, not broken.
+    expect(callerReaches(code, 0xffffffffa1000011n, 'x86_64', 'x').reaches).toBeNull();
+    const elided = x86([
+      '0xffffffffa1000000 <vfs_write>:\tpush   %rbp',
+      '...',
+      '0xffffffffa1000006 <vfs_write+6>:\tmov    %rax,%rbx',
+    ]);
+    expect(callerReaches(elided, 0xffffffffa1000006n, 'x86_64', 'kernfs_fop_write_iter').reaches).toBeNull();
   });
   it('reads the branch itself on arm64 (crash shows LR - 4)', () => {
     const r = SESSION.split('crash> ');
