@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobBackendFor } from '../../src/jobs/queue.ts';
-import { openDb } from '../../src/store/db.ts';
+import { openDb, SQLITE_PAGE_SIZE } from '../../src/store/db.ts';
 import { openStore } from '../../src/store/index.ts';
 import { migrate, SCHEMA_VERSION } from '../../src/store/migrations.ts';
 import { prepareLog } from '../../src/store/prepare.ts';
@@ -102,6 +102,38 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
       expect((await store.stats()).crashes).toBe(before.length + 1);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('SQLite page size', () => {
+  it('new databases get 16 KiB pages; an existing 4 KiB database keeps its pages and works', async () => {
+    const fresh = await freshDb('sqlite');
+    const old = await freshDb('sqlite');
+    try {
+      const a = await openStore(fresh.url);
+      expect(a.opened.sqlite!.pragma('page_size', { simple: true })).toBe(SQLITE_PAGE_SIZE);
+      await a.close();
+      // A database an earlier ktriage created (default pages, WAL).
+      const Sqlite = (await import('better-sqlite3')).default;
+      const c = new Sqlite(old.url);
+      c.pragma('journal_mode = WAL');
+      c.exec('create table meta (key text primary key, value text not null)');
+      c.close();
+      const b = await openStore(old.url);
+      try {
+        expect(b.opened.sqlite!.pragma('page_size', { simple: true })).toBe(4096);
+        const r = await b.ingestLog({ text: machineA, host: 'A' });
+        expect(r.crashes[0]!.created).toBe(true);
+        expect((await b.getCrash(r.crashes[0]!.crashId))?.rawText).toBe(
+          prepareLog({ text: machineA }).crashes[0]!.rawText,
+        );
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await fresh.drop();
+      await old.drop();
     }
   });
 });
