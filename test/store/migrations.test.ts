@@ -1,4 +1,4 @@
-// A database written at the previous schema version (3) upgrades in place when a newer ktriage
+// A database written at schema version 3 (before this session's migrations 4 and 5) upgrades in place when a newer ktriage
 // opens it: nothing stored is lost or changed, and new writes work on top of it. Version 3's
 // writer gave crashes explicit ids max(id)+1 (the PostgreSQL sequence never moved) and stored
 // report.text verbatim; both are reproduced here as that writer left them.
@@ -18,11 +18,11 @@ import { dialects, freshDb, shared, type TestDb } from './helpers.ts';
 const machineA = readFileSync(join(shared, 'seed/machine-a.log'), 'utf8');
 const machineB = readFileSync(join(shared, 'seed/machine-b.log'), 'utf8');
 
-async function indexNames(o: Awaited<ReturnType<typeof openDb>>): Promise<string[]> {
+async function indexNames(o: Awaited<ReturnType<typeof openDb>>, table = 'crashes'): Promise<string[]> {
   const q =
     o.dialect === 'postgres'
-      ? sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'crashes'`
-      : sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'crashes'`;
+      ? sql<{ name: string }>`select indexname as name from pg_indexes where tablename = ${table}`
+      : sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table}`;
   return (await q.execute(o.db)).rows.map((r) => r.name);
 }
 
@@ -44,6 +44,7 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
     const a = await old.ingestLog({ text: machineA, host: 'A', source: 'machine-a.log' });
     expect(a.crashes[0]!.created).toBe(true);
     expect(await indexNames(o)).toContain('crashes_host');
+    expect(await indexNames(o, 'buckets')).toContain('buckets_last_seen');
     // ...and one row the way version 3's writer wrote it: id max(id)+1 chosen by the writer, the
     // report as plain JSON with its text.
     const other = prepareLog(corpusReports(20).find((r) => !r.text.includes('nfs_'))!).crashes[0]!;
@@ -78,6 +79,8 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
         .executeTakeFirstOrThrow();
       expect(Number(meta.value)).toBe(SCHEMA_VERSION);
       expect(await indexNames(store.opened)).not.toContain('crashes_host');
+      expect(await indexNames(store.opened, 'buckets')).not.toContain('buckets_last_seen');
+      expect(await indexNames(store.opened)).toContain('crashes_bucket_time');
       expect(await store.opened.db.selectFrom('crashes').selectAll().orderBy('id').execute()).toEqual(before);
       expect(await store.opened.db.selectFrom('buckets').selectAll().orderBy('id').execute()).toEqual(
         bucketsBefore,
