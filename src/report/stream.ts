@@ -95,6 +95,7 @@ interface OpenReport {
   quiet: number;
   tailLeft: number;
   /** Where the next line of this context may be in the current chunk (see nextOwnLine). */
+  needle: string;
   nextChunk: number;
   nextFrom: number;
   nextAt: number;
@@ -233,14 +234,14 @@ export class CrashLogParser {
     return text.lastIndexOf('\n', at - 1) + 1;
   }
 
-  /** Start of the first complete line at or after `from` that holds r's caller id (or the end of the complete lines). */
+  /** Start of the first complete line at or after `from` that may hold r's caller id (or the end of the complete lines). */
   private nextOwnLine(r: OpenReport, text: string, from: number): number {
     const lastNl = text.lastIndexOf('\n');
     if (lastNl < from) return from;
     if (r.nextChunk !== this.chunkNo || from < r.nextFrom || (r.nextAt >= 0 && r.nextAt < from)) {
       r.nextChunk = this.chunkNo;
       r.nextFrom = from;
-      r.nextAt = text.indexOf(r.context, from);
+      r.nextAt = text.indexOf(r.needle, from);
     }
     const at = r.nextAt;
     if (at < 0 || at > lastNl) return lastNl + 1;
@@ -410,6 +411,9 @@ export class CrashLogParser {
       tail: false,
       quiet: 0,
       tailLeft: 0,
+      // The caller id after `[` and its padding (`T1234]`): every console line has a `[`, so a
+      // search for the whole context would stop at each of them.
+      needle: prefix.context.replace(/^\[ */, ''),
       nextChunk: 0,
       nextFrom: 0,
       nextAt: -1,

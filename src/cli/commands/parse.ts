@@ -7,6 +7,7 @@ import type { CrashReport } from '../../report/types.ts';
 // 64 KiB reads: a chunk's string stays in the young generation (strings over 128 KiB go to the
 // large-object space, and 1 MiB chunks cost a full mark-compact every ~12 MB of log).
 const CHUNK = 1 << 16;
+const READ = 1 << 20;
 
 /** The JSON shape of one report in `ktriage parse --json` output. */
 export function reportJson(r: CrashReport): Record<string, unknown> {
@@ -82,20 +83,23 @@ async function* readChunks(file: string): AsyncGenerator<string> {
   const { isAscii } = await import('node:buffer');
   const fh = await open(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    // Console logs are almost all ASCII: such a chunk is copied byte for byte (no UTF-8 decoding),
-    // unless the decoder holds the start of a character from the previous chunk.
+    // One read per READ bytes (few system calls), handed on in CHUNK pieces (small strings).
+    const buf = Buffer.allocUnsafe(READ);
+    // Console logs are almost all ASCII: such a piece is copied byte for byte (no UTF-8 decoding),
+    // unless the decoder holds the start of a character from the previous piece.
     let held = false;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      const { bytesRead } = await fh.read(buf, 0, READ, null);
       if (bytesRead === 0) break;
-      const bytes = buf.subarray(0, bytesRead);
-      if (!held && isAscii(bytes)) {
-        yield bytes.toString('latin1');
-        continue;
+      for (let at = 0; at < bytesRead; at += CHUNK) {
+        const bytes = buf.subarray(at, Math.min(at + CHUNK, bytesRead));
+        if (!held && isAscii(bytes)) {
+          yield bytes.toString('latin1');
+          continue;
+        }
+        yield decoder.write(bytes);
+        held = endsInsideCharacter(bytes);
       }
-      yield decoder.write(bytes);
-      held = endsInsideCharacter(bytes);
     }
     const rest = decoder.end();
     if (rest) yield rest;
