@@ -1355,6 +1355,20 @@ export class KyselyStore implements Store {
   // Rebucket
 
   async rebucket(): Promise<RebucketResult> {
+    // On PostgreSQL a writer's uncommitted crash may reference a bucket this removes while that
+    // writer waits for the lock held here: a deadlock PostgreSQL breaks by aborting one of the two.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.rebucketOnce();
+      } catch (err) {
+        this.bucketer = null;
+        if (attempt < 5 && isTransientPgError(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async rebucketOnce(): Promise<RebucketResult> {
     return withWriteLock(this.o, async (trx) => {
       const crashes = await trx
         .selectFrom('crashes')
