@@ -318,6 +318,8 @@ export const STALL_ANCHORS: RegExp[] = [
   'do_fast_syscall_',
   'sysenter_dispatch',
   'tracesys_phase2',
+  // Syscall entry of x86_64 kernels before 4.x (no do_syscall_64 frame below the syscall).
+  '^system_call_fastpath$',
   'el0_svc_handler',
   'invoke_syscall',
   'ret_fast_syscall',

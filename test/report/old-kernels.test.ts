@@ -22,4 +22,23 @@ describe('older kernels', () => {
     expect(r?.taint).toBe('PD');
     expect(r?.kernelRelease).toBe('2.6.31.5-127.fc12.x86_64');
   });
+
+  it('names a soft lockup of a pre-4.x x86_64 kernel by its syscall (entry: system_call_fastpath)', () => {
+    const log = [
+      '[  100.000000] BUG: soft lockup - CPU#9 stuck for 22s! [ceph-osd:12346]',
+      '[  100.000001] CPU: 9 PID: 12346 Comm: ceph-osd Not tainted 3.16.6-200.el7.x86_64 #1',
+      '[  100.000002] RIP: 0010:[<ffffffff810dabf2>]  [<ffffffff810dabf2>] queue_read_lock_slowpath+0x82/0x90',
+      '[  100.000003] Call Trace:',
+      '[  100.000004]  [<ffffffff8170fcfc>] _raw_read_lock+0x1c/0x30',
+      '[  100.000005]  [<ffffffffa04fdceb>] btrfs_tree_read_lock+0x6b/0x140 [btrfs]',
+      '[  100.000006]  [<ffffffff811fd6e5>] __btrfs_getxattr+0x65/0x120 [btrfs]',
+      '[  100.000007]  [<ffffffff811fd9f5>] SyS_fgetxattr+0x65/0xa0',
+      '[  100.000008]  [<ffffffff81711d29>] system_call_fastpath+0x16/0x1b',
+      '[  100.000009] Code: 00 00 00 f3 90 8b 17 <39> d0',
+    ].join('\n');
+    const [r, ...rest] = parseLog(log);
+    expect(rest).toEqual([]);
+    expect(r?.title).toBe('BUG: soft lockup in fgetxattr');
+    expect(r?.corrupted).toBe(false);
+  });
 });
