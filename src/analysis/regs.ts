@@ -713,8 +713,12 @@ function namedLoads(
   return out;
 }
 
-/** Branch targets that stand for an indirect call (retpoline thunks, static calls). */
-const INDIRECT_THUNK = /^(__x86_indirect_(call_)?thunk|__x86_indirect_jump_thunk|__SCT__|__static_call)/;
+/**
+ * Branch targets that stand for an indirect call: retpoline thunks (__x86_indirect_thunk_rax, which
+ * crash may name by the section label at the same address, __indirect_thunk_start, as on Debian
+ * 6.1.0-56), call-depth thunks, static calls.
+ */
+const INDIRECT_THUNK = /(^|_)indirect_(call_|jump_)?thunk|^__SCT__|^__static_call/;
 
 /**
  * Whether the caller's call before its return address (x86_64) or at its branch (arm64, crash shows
