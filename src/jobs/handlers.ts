@@ -91,7 +91,11 @@ registerJobHandler('ingest', async (payload, ctx) => {
   if (Array.isArray(p.paths) && p.paths.every((x) => typeof x === 'string')) {
     const { ingestPaths } = await import('../store/ingest-files.ts');
     const writer = ctx.store as unknown as import('../store/ingest-files.ts').PreparedWriter;
-    const s = await ingestPaths(writer, p.paths as string[], { ...opts, progress: false });
+    const s = await ingestPaths(writer, p.paths as string[], {
+      ...opts,
+      progress: false,
+      signal: ctx.signal,
+    });
     return s;
   }
   throw new Error('ingest: payload needs `text` or `paths`');

@@ -22,6 +22,8 @@ export interface IngestPathsOptions {
   onError?: (source: string, reason: string) => void;
   /** Logs per write transaction. */
   batchLogs?: number;
+  /** Stops between inputs when aborted (a cancelled job): what was written stays, whole batches. */
+  signal?: AbortSignal;
 }
 
 export interface IngestSummary {
@@ -171,6 +173,7 @@ export async function ingestPaths(
   let done = 0;
   let doneBytes = 0;
   for (const it of items) {
+    opts.signal?.throwIfAborted();
     try {
       const data = it.read();
       if (data.length > MAX_FILE)
