@@ -214,6 +214,13 @@ async function main(): Promise<void> {
       `start-up: ${startup.cpu.toFixed(2)} s CPU; without it: time(2N)/time(N) = ${net.toFixed(3)}, ` +
         `ktriage ${netMbs.toFixed(0)} MB/s CPU at 2N, ratio ${(netMbs / (b.mb / b.grep.cpu)).toFixed(3)}`,
     );
+    // The marginal rate (the second N MB alone) leaves out every fixed cost: start-up, JIT
+    // compilation, the first pass over each corpus log's formats.
+    const margP = (b.mb - a.mb) / (b.parse.cpu - a.parse.cpu);
+    const margG = (b.mb - a.mb) / (b.grep.cpu - a.grep.cpu);
+    console.log(
+      `marginal (N..2N): ktriage ${margP.toFixed(0)} MB/s CPU, grep ${margG.toFixed(0)} MB/s CPU, ratio ${(margP / margG).toFixed(3)}`,
+    );
     console.log(
       `memory: peak RSS ${a.parse.rssMb.toFixed(0)} MB at N, ${b.parse.rssMb.toFixed(0)} MB at 2N (flat: streaming)`,
     );

@@ -61,8 +61,6 @@ const STACK_START_ANY = /Call [Tt]race|[Bb]acktrace:|Allocated by task|Freed by 
 const SENDING_NMI = 'Sending NMI from CPU';
 const DISABLING_LOCK_DEBUGGING = 'Disabling lock debugging due to kernel taint';
 
-const NO_REPORTS: readonly OpenReport[] = [];
-
 export interface ReportLine {
   text: string;
   /** 1-based line number in the input. */
@@ -342,9 +340,9 @@ export class CrashLogParser {
       const owner = this.ownerOf(prefix.context);
       if (owner) this.toTail(owner);
     }
-    // close() splices this.open: iterate over a copy (none is needed while no report is open).
-    const open = this.open.length === 0 ? NO_REPORTS : this.open.slice();
-    for (const r of open) {
+    // close() splices this.open, only ever the report at hand: iterate from the end.
+    for (let i = this.open.length - 1; i >= 0; i--) {
+      const r = this.open[i]!;
       if (prefix.context === r.context || (r.cpuTraceback && isCpuContext(prefix.context))) {
         this.append(r, prefix, lineNo);
       } else if (lineNo - r.lastSeen > (r.tail ? TAIL_LINES : this.idleLines)) {
