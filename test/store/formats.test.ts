@@ -210,4 +210,34 @@ describe('ingestPaths over a tree of kdump, pstore and journal files', () => {
     expect(again.created).toBe(0);
     expect((await store.stats()).crashes).toBe(2);
   });
+
+  it('stops between inputs when its signal is aborted, keeping the batches already written', async () => {
+    const many = mkdtempSync(join(tmpdir(), 'ktriage-formats-many-'));
+    try {
+      for (let i = 0; i < 5; i++) writeFileSync(join(many, `m${i}.log`), `console log ${i}\n${machineA}`);
+      const ac = new AbortController();
+      const seen: string[] = [];
+      const run = ingestPaths(store, [many], {
+        progress: false,
+        host: 'cancel-test',
+        batchLogs: 1,
+        signal: ac.signal,
+        onResult: (r) => {
+          seen.push(r.source);
+          if (seen.length === 2) ac.abort(new Error('job cancelled'));
+        },
+      });
+      await expect(run).rejects.toThrow(/job cancelled/);
+      expect(seen).toHaveLength(2);
+      const logs = await store.opened.db
+        .selectFrom('logs as l')
+        .innerJoin('hosts as h', 'h.id', 'l.host_id')
+        .select('l.source')
+        .where('h.name', '=', 'cancel-test')
+        .execute();
+      expect(logs.map((l) => l.source).sort()).toEqual([...seen].sort());
+    } finally {
+      rmSync(many, { recursive: true, force: true });
+    }
+  });
 });
