@@ -209,7 +209,7 @@ export class CrashLogParser {
    */
   private canSkip(): boolean {
     const p = this.pending;
-    if (p !== null && p.hot) return false;
+    if (p?.hot) return false;
     // The held-back line may turn its report into a CPU back-trace that collects every CPU's lines.
     if (p !== null && this.open.length > 0 && p.raw.includes(SENDING_NMI)) return false;
     for (const r of this.open) if (r.cpuTraceback || !isCallerContext(r.context)) return false;
