@@ -1,6 +1,5 @@
 // `ktriage rebucket`: recompute every crash's bucket with the current rules (deterministic).
 import type { Command } from 'commander';
-import { UsageError } from '../main.ts';
 import { openStoreForCli } from '../store.ts';
 
 export function register(program: Command): void {
