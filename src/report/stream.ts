@@ -7,6 +7,7 @@ import { extractFields } from './fields.ts';
 import {
   ANY_HEADER,
   INFO_MESSAGES_WITH_STACK,
+  LINUX_OOPSES,
   matchOops,
   type Oops,
   REPORT_START_IGNORES,
@@ -44,9 +45,25 @@ const REPORTISH =
 const LOOKBACK_CHARS = 64 * 1024;
 /** A line with a kernel timestamp: the kernel's own output has started. */
 const KERNEL_LINE = /(?:^|\n)(?:<\d+>)?\[ *\d+\.\d+\]/;
-// The fast path stops at header candidates and at the console-hangup marker (so skipped text needs no second scan).
-const ANY_HEADER_G = new RegExp(`${ANY_HEADER.source}|serialport: VM disconnected\\.`, 'g');
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// The fast path's scan for the next possible header (or the console-hangup marker, so that skipped
+// text needs no second scan). One alternation of ~30 literals runs at ~300 MB/s in V8; split, it
+// is about twice as fast: short, rare anchors that cover many headers are found with indexOf
+// (native substring search), and the other headers, all long, with one regex that can skip ahead.
+const SCAN_ANCHORS = ['BUG', 'INFO:', 'WARNING:', 'UBSAN:', 'SYZFA', 'int3:', 'panic'];
+const SCANNED = [...LINUX_OOPSES.map((o) => o.header), 'serialport: VM disconnected.'];
+const LONG_MIN = 12;
+const SCAN_LITERALS = [
+  ...SCAN_ANCHORS,
+  // A short header no anchor covers (added to the table later) is searched on its own.
+  ...SCANNED.filter((h) => h.length < LONG_MIN && !SCAN_ANCHORS.some((a) => h.includes(a))),
+];
+const SCAN_LONG_G = new RegExp(
+  SCANNED.filter((h) => h.length >= LONG_MIN && !SCAN_LITERALS.some((a) => h.includes(a)))
+    .map(escapeRe)
+    .join('|'),
+  'g',
+);
 /** A superset of the lines process() must look at closely (see there). */
 const LINE_HOT = new RegExp(
   [ANY_HEADER.source, ...['serialport: VM disconnected.', ...INFO_MESSAGES_WITH_STACK].map(escapeRe)].join(
@@ -134,8 +151,9 @@ export class CrashLogParser {
   private windowLines = 0;
   /** Counts push() calls: the scan positions cached below are valid within one chunk only. */
   private chunkNo = 0;
-  private headerFrom = 0;
-  private headerAt = -1;
+  /** Next match at or after scanFrom in the current chunk: of SCAN_LONG_G, then of each SCAN_LITERALS entry (-1: none). */
+  private scanFrom = -1;
+  private readonly scanAt: number[] = new Array<number>(SCAN_LITERALS.length + 1).fill(-1);
   private open: OpenReport[] = [];
   private done: { seq: number; report: CrashReport; firmware: boolean; noFormat: boolean }[] = [];
   private kernelSeen = false;
@@ -158,7 +176,7 @@ export class CrashLogParser {
     let start = 0;
     let text = chunk;
     this.chunkNo++;
-    this.headerFrom = -1;
+    this.scanFrom = -1;
     if (this.carry.length > 0) {
       const nl = chunk.indexOf('\n');
       if (nl < 0) {
@@ -220,16 +238,25 @@ export class CrashLogParser {
   private nextCandidateLine(text: string, from: number): number {
     const lastNl = text.lastIndexOf('\n');
     if (lastNl < from) return from;
-    // The scan result stays valid until `from` passes it: no header lies between.
-    if (this.headerFrom < 0 || from < this.headerFrom || (this.headerAt >= 0 && this.headerAt < from)) {
-      ANY_HEADER_G.lastIndex = from;
-      const m = ANY_HEADER_G.exec(text);
-      this.headerFrom = from;
-      this.headerAt = m ? m.index : -1;
+    // A scan result stays valid until `from` passes it: nothing it looks for lies between.
+    const fresh = this.scanFrom < 0 || from < this.scanFrom;
+    const at = this.scanAt;
+    let first = -1;
+    for (let k = 0; k < at.length; k++) {
+      if (fresh || (at[k]! >= 0 && at[k]! < from)) {
+        if (k === 0) {
+          SCAN_LONG_G.lastIndex = from;
+          const m = SCAN_LONG_G.exec(text);
+          at[0] = m ? m.index : -1;
+        } else {
+          at[k] = text.indexOf(SCAN_LITERALS[k - 1]!, from);
+        }
+      }
+      if (at[k]! >= 0 && (first < 0 || at[k]! < first)) first = at[k]!;
     }
-    const at = this.headerAt;
-    if (at < 0 || at > lastNl) return lastNl + 1;
-    return text.lastIndexOf('\n', at - 1) + 1;
+    this.scanFrom = from;
+    if (first < 0 || first > lastNl) return lastNl + 1;
+    return text.lastIndexOf('\n', first - 1) + 1;
   }
 
   /** Start of the first complete line at or after `from` that may hold r's caller id (or the end of the complete lines). */
