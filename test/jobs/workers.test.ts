@@ -222,8 +222,8 @@ describe.skipIf(pgSkip !== null)('pg-boss workers on PostgreSQL', () => {
       expect(r.stdout).toMatch(new RegExp(`j${id} cancelled`));
     });
     const again = await runCli(['jobs', 'cancel', '999999', '--db', db.url]);
-    expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/no job 999999/);
+    expect(again.code).toBe(2);
   }, 180_000);
 });
 
