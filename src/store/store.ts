@@ -39,7 +39,7 @@ import type {
 
 const CHUNK = 400;
 
-/** Columns of a crash row, in the order of the SQLite prepared INSERT. */
+/** Columns of a crash row, in the order of the prepared INSERTs (writeBatch's crashValues builds rows so). */
 export const CRASH_COLS = [
   'id',
   'log_id',
@@ -476,23 +476,29 @@ export class KyselyStore implements Store {
         });
       }
     }
-    const crashRow = (p: Pending): Insertable<Database['crashes']> => ({
-      log_id: logIds[p.logIndex]!,
-      host_id: hid(logs[p.logIndex]!),
-      kernel_id: kernelIds.get(`${p.crash.kernelRelease}\n${p.crash.kernelBuild}`)!,
-      content_hash: p.crash.contentHash,
-      received_at: logs[p.logIndex]!.receivedAt,
-      occurred_at: p.crash.occurredAt,
-      title: p.crash.title,
-      kind: p.crash.kind,
-      raw_text: p.crash.rawText,
-      raw_start_line: p.crash.rawStartLine,
-      report: p.crash.reportJson,
-      signature: p.crash.signatureJson,
-      bucket_id: p.bucketId,
-      join_rule: p.rule,
-      similarity: p.similarity,
-    });
+    /** A crash row's values in CRASH_COLS order (id first: 0 until the id is known). */
+    const crashValues = (p: Pending): unknown[] => {
+      const l = logs[p.logIndex]!;
+      const c = p.crash;
+      return [
+        p.id,
+        logIds[p.logIndex]!,
+        hid(l),
+        kernelIds.get(`${c.kernelRelease}\n${c.kernelBuild}`)!,
+        c.contentHash,
+        l.receivedAt,
+        c.occurredAt,
+        c.title,
+        c.kind,
+        c.rawText,
+        c.rawStartLine,
+        c.reportJson,
+        c.signatureJson,
+        p.bucketId,
+        p.rule,
+        p.similarity,
+      ];
+    };
 
     if (lock === null) {
       // SQLite, under the lock already: ids handed out here (no other writer can take them),
@@ -500,11 +506,7 @@ export class KyselyStore implements Store {
       let next = (await this.maxId(trx, 'crashes')) + 1;
       for (const p of pending) p.id = next++;
       await this.assign(trx, bucketer, pending);
-      const rows = pending.map((p) => {
-        const r = { ...crashRow(p), id: p.id };
-        return CRASH_COLS.map((c) => r[c] ?? null);
-      });
-      this.insertSqliteRows('crashes', CRASH_COLS, rows, CRASH_ROWS_PER_STMT);
+      this.insertSqliteRows('crashes', CRASH_COLS, pending.map(crashValues), CRASH_ROWS_PER_STMT);
     } else {
       // PostgreSQL: rows first, with the bucket the crash would join among the buckets stored
       // now (in the steady state, where it joins under the lock too); ids from the sequence.
@@ -522,10 +524,7 @@ export class KyselyStore implements Store {
           trx,
           'crashes',
           cols,
-          part.map((p) => {
-            const r = crashRow(p);
-            return cols.map((c) => r[c] ?? null);
-          }),
+          part.map((p) => crashValues(p).slice(1)),
           'on conflict (host_id, content_hash) do nothing returning id, host_id, content_hash',
         );
         for (const r of rows) byKey.get(`${num(r.host_id)}:${r.content_hash}`)!.id = num(r.id);
