@@ -3,7 +3,7 @@
 // (lookups, bucketing, inserts, counts), against a raw batched INSERT of the same crash rows into
 // the same schema, in the same run. Parsing is measured separately (it is the parser's benchmark).
 //
-//   npm run bench:ingest [-- --reports 100000] [--writers 4] [--pg postgres://...] [--dialects sqlite,postgres]
+//   npm run bench:ingest [-- --reports 100000] [--writers 4] [--pg postgres://...] [--dialects sqlite,postgres] [--rounds 2]
 // PostgreSQL comes from --pg or $KTRIAGE_TEST_PG (a database is created and dropped for the run).
 // Targets: >= 20k reports/s on SQLite; >= 10k reports/s on PostgreSQL with 4 writers.
 import { spawn } from 'node:child_process';
@@ -28,6 +28,8 @@ const TOTAL = Number(opt('reports', '100000'));
 const WRITERS = Number(opt('writers', '4'));
 const DISTINCT = Number(opt('distinct', '2000'));
 const BATCH = Number(opt('batch', '1000'));
+/** Store and raw runs per dialect, alternating; each reports its best (`--rounds`, default 2). */
+const ROUNDS = Math.max(1, Number(opt('rounds', '2')));
 /** Which stores to measure: `--dialects sqlite,postgres` (default both). */
 const DIALECTS = new Set(opt('dialects', 'sqlite,postgres').split(','));
 const KERNELS = [
@@ -275,8 +277,6 @@ async function pgDb(base: string): Promise<{ url: string; drop(): Promise<void> 
   };
 }
 
-class SkipSqlite extends Error {}
-
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
 async function main(): Promise<void> {
@@ -298,25 +298,32 @@ async function main(): Promise<void> {
     `sqlite: WAL, synchronous=NORMAL (a committed transaction survives a killed process; only an OS crash or power loss may lose the last ones), ${SQLITE_PAGE_SIZE / 1024} KiB pages for new databases; store and raw share the schema and pragmas`,
   );
 
-  const dir = mkdtempSync(join(tmpdir(), 'ktriage-bench-'));
-  try {
-    if (!DIALECTS.has('sqlite')) throw new SkipSqlite();
-    const file = join(dir, 'store.db');
-    const store = await openStore(file);
-    const t0 = performance.now();
-    await writeAll(store, rows);
-    const storeMs = performance.now() - t0;
-    const st = await store.stats();
-    await store.close();
-    const rawMs = await rawSqlite(join(dir, 'raw.db'), rows);
+  // Store and raw alternate, ROUNDS times each (fresh databases every time), and each keeps its
+  // best time: on a shared machine the load moves during a run, and a single store-then-raw pair
+  // lets that swing the ratio either way.
+  if (DIALECTS.has('sqlite')) {
+    let storeMs = Number.POSITIVE_INFINITY;
+    let rawMs = Number.POSITIVE_INFINITY;
+    let buckets = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const dir = mkdtempSync(join(tmpdir(), 'ktriage-bench-'));
+      try {
+        const store = await openStore(join(dir, 'store.db'));
+        const t0 = performance.now();
+        await writeAll(store, rows);
+        storeMs = Math.min(storeMs, performance.now() - t0);
+        const st = await store.stats();
+        await store.close();
+        if (st.crashes !== n) throw new Error(`sqlite store holds ${st.crashes} crashes, expected ${n}`);
+        buckets = st.buckets;
+        rawMs = Math.min(rawMs, await rawSqlite(join(dir, 'raw.db'), rows));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
     console.log(
-      `sqlite: store ${rate(n, storeMs)} reports/s (${(storeMs / 1000).toFixed(1)} s, ${st.buckets} buckets); raw INSERT ${rate(n, rawMs)} rows/s; store/raw time ratio ${(storeMs / rawMs).toFixed(2)}x; target >= 20000/s: ${rate(n, storeMs) >= 20000 ? 'met' : 'NOT met'}`,
+      `sqlite: store ${rate(n, storeMs)} reports/s (${(storeMs / 1000).toFixed(1)} s, ${buckets} buckets); raw INSERT ${rate(n, rawMs)} rows/s; store/raw time ratio ${(storeMs / rawMs).toFixed(2)}x (best of ${ROUNDS} alternating runs each); target >= 20000/s: ${rate(n, storeMs) >= 20000 ? 'met' : 'NOT met'}`,
     );
-    if (st.crashes !== n) throw new Error(`sqlite store holds ${st.crashes} crashes, expected ${n}`);
-  } catch (err) {
-    if (!(err instanceof SkipSqlite)) throw err;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 
   const base = opt('pg', process.env.KTRIAGE_TEST_PG ?? '');
@@ -325,24 +332,30 @@ async function main(): Promise<void> {
     console.log('postgres: skipped (no --pg and no KTRIAGE_TEST_PG)');
     return;
   }
-  const a = await pgDb(base);
-  const b = await pgDb(base);
-  try {
-    // Migrate once before the writers start, as a deployed database would be.
-    await (await openStore(a.url)).close();
-    const storeMs = await pgWriters(a.url, WRITERS);
-    const s = await openStore(a.url);
-    const st = await s.stats();
-    await s.close();
-    const rawMs = await rawPg(b.url, rows, WRITERS);
-    console.log(
-      `postgres (${WRITERS} writers): store ${rate(n, storeMs)} reports/s (${(storeMs / 1000).toFixed(1)} s, ${st.buckets} buckets); raw INSERT ${rate(n, rawMs)} rows/s; store/raw time ratio ${(storeMs / rawMs).toFixed(2)}x; target >= 10000/s: ${rate(n, storeMs) >= 10000 ? 'met' : 'NOT met'}`,
-    );
-    if (st.crashes !== n) throw new Error(`postgres store holds ${st.crashes} crashes, expected ${n}`);
-  } finally {
-    await a.drop();
-    await b.drop();
+  let storeMs = Number.POSITIVE_INFINITY;
+  let rawMs = Number.POSITIVE_INFINITY;
+  let buckets = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const a = await pgDb(base);
+    const b = await pgDb(base);
+    try {
+      // Migrate once before the writers start, as a deployed database would be.
+      await (await openStore(a.url)).close();
+      storeMs = Math.min(storeMs, await pgWriters(a.url, WRITERS));
+      const s = await openStore(a.url);
+      const st = await s.stats();
+      await s.close();
+      if (st.crashes !== n) throw new Error(`postgres store holds ${st.crashes} crashes, expected ${n}`);
+      buckets = st.buckets;
+      rawMs = Math.min(rawMs, await rawPg(b.url, rows, WRITERS));
+    } finally {
+      await a.drop();
+      await b.drop();
+    }
   }
+  console.log(
+    `postgres (${WRITERS} writers): store ${rate(n, storeMs)} reports/s (${(storeMs / 1000).toFixed(1)} s, ${buckets} buckets); raw INSERT ${rate(n, rawMs)} rows/s; store/raw time ratio ${(storeMs / rawMs).toFixed(2)}x (best of ${ROUNDS} alternating runs each); target >= 10000/s: ${rate(n, storeMs) >= 10000 ? 'met' : 'NOT met'}`,
+  );
 }
 
 await main();
