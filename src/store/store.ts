@@ -4,7 +4,17 @@ import { CompiledQuery, type Insertable, sql } from 'kysely';
 import { stackSimilarity } from '../signature/index.ts';
 import { Bucketer, DEFAULT_RULES, signatureKey } from './bucketing.ts';
 import { decodeReport } from './compact.ts';
-import { type Database, type Db, nowIso, type OpenedDb, toIso, WRITE_LOCK_KEY, withWriteLock } from './db.ts';
+import {
+  type Checkpointer,
+  type Database,
+  type Db,
+  nowIso,
+  type OpenedDb,
+  startCheckpointer,
+  toIso,
+  WRITE_LOCK_KEY,
+  withWriteLock,
+} from './db.ts';
 import { InputError } from './formats.ts';
 import type { JobBackend } from './jobs-backend.ts';
 import { upsertMeta } from './migrations.ts';
@@ -167,6 +177,7 @@ export class KyselyStore implements Store {
   readonly location;
   private readonly db: Db;
   private bucketer: Bucketer | null = null;
+  private checkpointer: Checkpointer | null = null;
   private generation = '';
   private readonly hostIds = new Map<string, number>();
   private readonly kernelIds = new Map<string, number>();
@@ -208,6 +219,14 @@ export class KyselyStore implements Store {
    */
   async writePrepared(prepared: PreparedLog[]): Promise<IngestResult[]> {
     if (prepared.length === 0) return [];
+    // A process that ingests checkpoints the WAL on a background thread (see startCheckpointer).
+    if (
+      this.o.sqlite &&
+      this.o.file &&
+      !this.checkpointer &&
+      process.env.KTRIAGE_SQLITE_BG_CHECKPOINT !== '0'
+    )
+      this.checkpointer = startCheckpointer(this.o.sqlite, this.o.file);
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.o.dialect === 'postgres') {
@@ -1555,6 +1574,7 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     await this.jobs.close();
     await this.db.destroy();
   }
