@@ -56,7 +56,18 @@ function code(s: string, i: number): number {
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
-const CALLER_RE = /^\[ *[CT]\d+\]/;
+/** `[ *[CT]digits]` at s[at] (a printk caller id): the index after `]`, else 0. No regex, no substring. */
+function callerEnd(s: string, at: number): number {
+  if (code(s, at) !== 0x5b) return 0;
+  let i = at + 1;
+  while (code(s, i) === 0x20) i++;
+  const c = code(s, i);
+  if (c !== 0x43 && c !== 0x54) return 0;
+  const digits = ++i;
+  while (isDigit(code(s, i))) i++;
+  if (i === digits || code(s, i) !== 0x5d) return 0;
+  return i + 1;
+}
 
 /** Strips a syslog/journal prefix; null when the line is another program's. */
 function stripSyslog(line: string): string | null {
@@ -115,12 +126,10 @@ export function parsePrefix(raw: string): LinePrefix {
       time = Number(rest.slice(timeStart, t - 1));
       let at = t;
       let caller: string | null = null;
-      if (code(rest, at) === 0x5b) {
-        const c = CALLER_RE.exec(rest.slice(at));
-        if (c) {
-          caller = c[0];
-          at += c[0].length;
-        }
+      const ce = callerEnd(rest, at);
+      if (ce > 0) {
+        caller = rest.slice(at, ce);
+        at = ce;
       }
       if (code(rest, at) === 0x20) {
         context = caller ?? CONTEXT_CONSOLE;
@@ -132,10 +141,10 @@ export function parsePrefix(raw: string): LinePrefix {
       }
     } else {
       // A bare caller id without a timestamp (`[C1] text`, `[ T12] text`).
-      const c = CALLER_RE.exec(rest);
-      if (c && code(rest, c[0].length) === 0x20) {
-        context = c[0];
-        stripped = rest.slice(c[0].length + 1);
+      const ce = callerEnd(rest, 0);
+      if (ce > 0 && code(rest, ce) === 0x20) {
+        context = rest.slice(0, ce);
+        stripped = rest.slice(ce + 1);
       }
     }
   }
@@ -145,11 +154,9 @@ export function parsePrefix(raw: string): LinePrefix {
     line = stripped;
     return { context, stripped, questionable: false, time, level, foreign: false };
   }
-  let questionable = false;
-  if (!stripped.includes('<EOI>')) {
-    if (stripped.includes(' ? ')) questionable = true;
-    else if (stripped.endsWith(' (unreliable)')) questionable = true;
-  }
+  // `<EOI>` lines are never questionable; they are rare, so it is checked last.
+  const questionable =
+    (stripped.includes(' ? ') || stripped.endsWith(' (unreliable)')) && !stripped.includes('<EOI>');
   return { context, stripped, questionable, time, level, foreign: false };
 }
 

@@ -50,7 +50,10 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // text needs no second scan). One alternation of ~30 literals runs at ~300 MB/s in V8; split, it
 // is about twice as fast: short, rare anchors that cover many headers are found with indexOf
 // (native substring search), and the other headers, all long, with one regex that can skip ahead.
-const SCAN_ANCHORS = ['BUG', 'INFO:', 'WARNING:', 'UBSAN:', 'SYZFA', 'int3:', 'panic'];
+// `fault` and `rror:` stand for 8 of the long headers (`general protection fault`, `divide error:`,
+// ...): a shorter alternation for the regex (~25% less time in it) for a few more stops at
+// unrelated lines (they are then looked at closely, one line each).
+const SCAN_ANCHORS = ['BUG', 'INFO:', 'WARNING:', 'UBSAN:', 'SYZFA', 'int3:', 'panic', 'fault', 'rror:'];
 const SCANNED = [...LINUX_OOPSES.map((o) => o.header), 'serialport: VM disconnected.'];
 const LONG_MIN = 12;
 const SCAN_LITERALS = [
