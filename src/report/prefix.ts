@@ -48,6 +48,27 @@ function timestampEnd(s: string): number {
   return i + 1;
 }
 
+/**
+ * The value of the decimal `digits.digits` in s[a, b) without a substring: integer numerator over a
+ * power of ten, both exact below 2^53, so the one rounding of the division gives the same double as
+ * Number() on the text. Longer numbers (never printed by the kernel) go through Number().
+ */
+function timestampSeconds(s: string, a: number, b: number): number {
+  if (b - a > 16) return Number(s.slice(a, b));
+  let n = 0;
+  let scale = 1;
+  let frac = false;
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) frac = true;
+    else {
+      n = n * 10 + (c - 0x30);
+      if (frac) scale *= 10;
+    }
+  }
+  return n / scale;
+}
+
 /** s.charCodeAt(i), or -1 past the end: optimised code that reads past the end of a string deopts. */
 function code(s: string, i: number): number {
   return i < s.length ? s.charCodeAt(i) : -1;
@@ -123,7 +144,7 @@ export function parsePrefix(raw: string): LinePrefix {
   if (code(rest, 0) === 0x5b) {
     const t = timestampEnd(rest);
     if (t > 0) {
-      time = Number(rest.slice(timeStart, t - 1));
+      time = timestampSeconds(rest, timeStart, t - 1);
       let at = t;
       let caller: string | null = null;
       const ce = callerEnd(rest, at);

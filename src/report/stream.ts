@@ -53,7 +53,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // `fault` and `rror:` stand for 8 of the long headers (`general protection fault`, `divide error:`,
 // ...): a shorter alternation for the regex (~25% less time in it) for a few more stops at
 // unrelated lines (they are then looked at closely, one line each).
-const SCAN_ANCHORS = ['BUG', 'INFO:', 'WARNING:', 'UBSAN:', 'SYZFA', 'int3:', 'panic', 'fault', 'rror:'];
+const SCAN_ANCHORS = ['BUG', 'INFO:', 'WARNING:', 'UBSAN:', 'SYZFA', 'int3:', 'panic'];
 const SCANNED = [...LINUX_OOPSES.map((o) => o.header), 'serialport: VM disconnected.'];
 const LONG_MIN = 12;
 const SCAN_LITERALS = [
