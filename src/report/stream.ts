@@ -196,7 +196,12 @@ export class CrashLogParser {
         // open, or all have printk caller ids that the line does not hold) only feed the line
         // count and the look-back window; native scans find the next line that matters.
         let stop = this.nextCandidateLine(text, start);
-        for (const r of this.open) stop = Math.min(stop, this.nextOwnLine(r, text, start));
+        let unprefixed = false;
+        for (const r of this.open) {
+          if (r.context === CONTEXT_NONE) unprefixed = true;
+          else stop = Math.min(stop, this.nextOwnLine(r, text, start));
+        }
+        if (unprefixed) stop = nextNonConsoleLine(text, start, stop);
         if (stop > start) {
           this.skip(text, start, stop);
           start = stop;
@@ -226,14 +231,18 @@ export class CrashLogParser {
 
   /**
    * Whether lines may be skipped: the held-back line starts no report, and no open report takes
-   * lines of every context (console or no prefix, a CPU back-trace collecting all CPUs' lines).
+   * lines of every context (console, a CPU back-trace collecting all CPUs' lines). A report of
+   * unprefixed lines takes none of the lines with a console timestamp: those are skipped up to the
+   * next line without one (see nextNonConsoleLine).
    */
   private canSkip(): boolean {
     const p = this.pending;
     if (p?.hot) return false;
     // The held-back line may turn its report into a CPU back-trace that collects every CPU's lines.
     if (p !== null && this.open.length > 0 && p.raw.includes(SENDING_NMI)) return false;
-    for (const r of this.open) if (r.cpuTraceback || !isCallerContext(r.context)) return false;
+    for (const r of this.open) {
+      if (r.cpuTraceback || !(isCallerContext(r.context) || r.context === CONTEXT_NONE)) return false;
+    }
     return true;
   }
 
@@ -520,6 +529,32 @@ export class CrashLogParser {
       this.onReport(d.report);
     }
   }
+}
+
+/**
+ * Start of the first line in text[from, limit) that is not a plain console line (`[ 12.345678] `,
+ * parsePrefix's console context, never part of a report of unprefixed lines), else limit. Char
+ * codes only: no substring per line.
+ */
+function nextNonConsoleLine(text: string, from: number, limit: number): number {
+  let i = from;
+  while (i < limit) {
+    if (text.charCodeAt(i) !== 0x5b) return i;
+    let j = i + 1;
+    let c = text.charCodeAt(j);
+    while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j);
+    const digits = j;
+    while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
+    if (j === digits || c !== 0x2e) return i;
+    const frac = ++j;
+    c = text.charCodeAt(j);
+    while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
+    if (j === frac || c !== 0x5d || text.charCodeAt(j + 1) !== 0x20) return i;
+    const nl = text.indexOf('\n', j);
+    if (nl < 0) return i;
+    i = nl + 1;
+  }
+  return limit;
 }
 
 /** Adds a window line to a new report's prefix if it is of the report's context and has text. */
