@@ -436,7 +436,7 @@ export class KyselyStore implements Store {
     const hid = (l: PreparedLog) => hostIds.get(l.host)!;
 
     // Logs: existing (host, sha256) pairs are duplicates; the rest are inserted.
-    const logKey = (l: PreparedLog) => `${hid(l)}:${l.sha256}`;
+    const logKeys = logs.map((l) => `${hid(l)}:${l.sha256}`);
     // PostgreSQL skips the lookups: its inserts skip stored keys (ON CONFLICT) and report them.
     const logIdByKey =
       lock === null
@@ -445,10 +445,11 @@ export class KyselyStore implements Store {
             logs.map((l) => ({ hid: hid(l), sha: l.sha256 })),
           )
         : new Map<string, number>();
-    const duplicateLog = logs.map((l) => logIdByKey.has(logKey(l)));
+    const duplicateLog = logKeys.map((k) => logIdByKey.has(k));
     const fresh = new Map<string, PreparedLog>();
-    for (const l of logs) {
-      const k = logKey(l);
+    for (let i = 0; i < logs.length; i++) {
+      const l = logs[i]!;
+      const k = logKeys[i]!;
       if (!logIdByKey.has(k) && !fresh.has(k)) fresh.set(k, l);
     }
     // On PostgreSQL, logs stored before or meanwhile by another writer are found here.
@@ -456,13 +457,17 @@ export class KyselyStore implements Store {
     // A log repeated within the batch counts as a duplicate after its first copy.
     const seenInBatch = new Set<string>();
     for (let i = 0; i < logs.length; i++) {
-      const k = logKey(logs[i]!);
+      const k = logKeys[i]!;
       if (seenInBatch.has(k) || raced.has(k)) duplicateLog[i] = true;
       seenInBatch.add(k);
     }
-    const logIds = logs.map((l) => logIdByKey.get(logKey(l))!);
+    const logIds = logKeys.map((k) => logIdByKey.get(k)!);
 
     // Crashes already stored (same host, same content hash) are not written again.
+    const crashKeys = logs.map((l) => {
+      const h = hid(l);
+      return l.crashes.map((c) => `${h}:${c.contentHash}`);
+    });
     const existing =
       lock === null
         ? await this.findCrashes(
@@ -479,8 +484,10 @@ export class KyselyStore implements Store {
     const pendingKeys = new Set<string>();
     for (let li = 0; li < logs.length; li++) {
       const l = logs[li]!;
-      for (const c of l.crashes) {
-        const key = `${hid(l)}:${c.contentHash}`;
+      const keys = crashKeys[li]!;
+      for (let ci = 0; ci < l.crashes.length; ci++) {
+        const c = l.crashes[ci]!;
+        const key = keys[ci]!;
         if (existing.has(key) || pendingKeys.has(key)) continue;
         pendingKeys.add(key);
         pending.push({
@@ -588,9 +595,9 @@ export class KyselyStore implements Store {
     // Results, in input order.
     const pendingByKey = new Map(pending.map((p) => [p.key, p]));
     return logs.map((l, li) => {
-      const h = hid(l);
-      const crashes: IngestedCrash[] = l.crashes.map((c) => {
-        const key = `${h}:${c.contentHash}`;
+      const keys = crashKeys[li]!;
+      const crashes: IngestedCrash[] = l.crashes.map((c, ci) => {
+        const key = keys[ci]!;
         const p = pendingByKey.get(key);
         if (p && p.logIndex === li) {
           return {
@@ -639,26 +646,28 @@ export class KyselyStore implements Store {
   ): Promise<Set<string>> {
     const raced = new Set<string>();
     if (fresh.size === 0) return raced;
-    const row = (l: PreparedLog) => ({
-      host_id: hostIds.get(l.host)!,
-      sha256: l.sha256,
-      source: l.source,
-      format: l.format,
-      size: l.size,
-      received_at: l.receivedAt,
-      crash_count: l.crashes.length,
-      no_crash: l.crashes.length === 0 ? 1 : 0,
-      warnings: JSON.stringify(l.warnings),
-      text: l.text,
-    });
+    /** A log row's values in LOG_COLS order, less the id (no object per row and copy). */
+    const values = (l: PreparedLog): unknown[] => [
+      hostIds.get(l.host)!,
+      l.sha256,
+      l.source,
+      l.format,
+      l.size,
+      l.receivedAt,
+      l.crashes.length,
+      l.crashes.length === 0 ? 1 : 0,
+      JSON.stringify(l.warnings),
+      l.text,
+    ];
     if (this.o.sqlite) {
       let next = (await this.maxId(trx, 'logs')) + 1;
       const rows: unknown[][] = [];
       for (const [k, l] of fresh) {
         const id = next++;
         ids.set(k, id);
-        const r = { id, ...row(l) };
-        rows.push(LOG_COLS.map((c) => r[c]));
+        const r = values(l);
+        r.unshift(id);
+        rows.push(r);
       }
       this.insertSqliteRows('logs', LOG_COLS, rows, 100);
       return raced;
@@ -671,10 +680,7 @@ export class KyselyStore implements Store {
         trx,
         'logs',
         cols,
-        part.map(([, l]) => {
-          const r = row(l);
-          return cols.map((c) => r[c]);
-        }),
+        part.map(([, l]) => values(l)),
         'on conflict (host_id, sha256) do nothing returning id, host_id, sha256',
       );
       for (const r of rows) ids.set(`${num(r.host_id)}:${r.sha256}`, num(r.id));
