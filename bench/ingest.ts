@@ -16,7 +16,7 @@ import pg from 'pg';
 import { applyIngestPragmas, SQLITE_PAGE_SIZE, startCheckpointer } from '../src/store/db.ts';
 import { openStore } from '../src/store/index.ts';
 import { type PreparedLog, prepareLog } from '../src/store/prepare.ts';
-import { CRASH_COLS } from '../src/store/store.ts';
+import { CRASH_COLS, crashRowValues } from '../src/store/store.ts';
 import { corpusReports } from '../test/store/corpus.ts';
 
 const args = process.argv.slice(2);
@@ -77,23 +77,19 @@ async function writeAll(store: Awaited<ReturnType<typeof openStore>>, rows: Prep
 const COLS = CRASH_COLS.filter((c) => c !== 'id');
 
 function rowValues(l: PreparedLog, hostId: number): unknown[][] {
-  return l.crashes.map((c) => [
-    1,
-    hostId,
-    1,
-    c.contentHash,
-    l.receivedAt,
-    c.occurredAt,
-    c.title,
-    c.kind,
-    c.rawText,
-    c.rawStartLine,
-    c.reportJson,
-    c.signatureJson,
-    1,
-    'new',
-    null,
-  ]);
+  // Without the id (first column): the raw baseline leaves it to the database.
+  return l.crashes.map((c) =>
+    crashRowValues(c, {
+      id: 0,
+      logId: 1,
+      hostId,
+      kernelId: 1,
+      receivedAt: l.receivedAt,
+      bucketId: 1,
+      rule: 'new',
+      similarity: null,
+    }).slice(1),
+  );
 }
 
 async function seedRefs(url: string, hosts: string[]): Promise<Map<string, number>> {

@@ -68,6 +68,41 @@ export const CRASH_COLS = [
   'join_rule',
   'similarity',
 ] as const satisfies readonly (keyof Database['crashes'])[];
+/** Where a crash row points and how it joined its bucket: the values not in the prepared crash. */
+export interface CrashRowRefs {
+  id: number;
+  logId: number;
+  hostId: number;
+  kernelId: number;
+  receivedAt: string;
+  /** null only on PostgreSQL's provisional insert, before the bucket is known. */
+  bucketId: number | null;
+  rule: string;
+  similarity: number | null;
+}
+
+/** A crash row's values in CRASH_COLS order. */
+export function crashRowValues(c: PreparedCrash, r: CrashRowRefs): unknown[] {
+  return [
+    r.id,
+    r.logId,
+    r.hostId,
+    r.kernelId,
+    c.contentHash,
+    r.receivedAt,
+    c.occurredAt,
+    c.title,
+    c.kind,
+    c.rawText,
+    c.rawStartLine,
+    c.reportJson,
+    c.signatureJson,
+    r.bucketId,
+    r.rule,
+    r.similarity,
+  ];
+}
+
 /** 100 rows x 16 columns stays far below SQLite's 32,766 parameter limit. */
 const CRASH_ROWS_PER_STMT = 100;
 
@@ -506,24 +541,16 @@ export class KyselyStore implements Store {
     const crashValues = (p: Pending): unknown[] => {
       const l = logs[p.logIndex]!;
       const c = p.crash;
-      return [
-        p.id,
-        logIds[p.logIndex]!,
-        hid(l),
-        kernelIds.get(`${c.kernelRelease}\n${c.kernelBuild}`)!,
-        c.contentHash,
-        l.receivedAt,
-        c.occurredAt,
-        c.title,
-        c.kind,
-        c.rawText,
-        c.rawStartLine,
-        c.reportJson,
-        c.signatureJson,
-        p.bucketId,
-        p.rule,
-        p.similarity,
-      ];
+      return crashRowValues(c, {
+        id: p.id,
+        logId: logIds[p.logIndex]!,
+        hostId: hid(l),
+        kernelId: kernelIds.get(`${c.kernelRelease}\n${c.kernelBuild}`)!,
+        receivedAt: l.receivedAt,
+        bucketId: p.bucketId,
+        rule: p.rule,
+        similarity: p.similarity,
+      });
     };
 
     if (lock === null) {
