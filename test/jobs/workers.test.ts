@@ -32,6 +32,24 @@ async function waitFor<T>(
   }
 }
 
+/** Polls a job until `pred` holds for it. */
+function jobWhen(
+  store: { getJob(id: number): Promise<Job | null> },
+  id: number,
+  what: string,
+  pred: (j: Job) => boolean,
+  ms: number,
+): Promise<Job> {
+  return waitFor<Job>(
+    what,
+    async () => {
+      const j = await store.getJob(id);
+      return j && pred(j) ? j : null;
+    },
+    ms,
+  );
+}
+
 async function stopAll(ps: ChildProcess[]): Promise<void> {
   await Promise.all(
     ps.map(
@@ -52,25 +70,11 @@ async function stopAll(ps: ChildProcess[]): Promise<void> {
  */
 async function cancelRunning(store: KyselyStore, cancel: (id: number) => Promise<void>): Promise<void> {
   const id = await store.enqueueJob({ kind: 'selftest', payload: { sleepMs: 60_000 }, timeoutSeconds: 120 });
-  const running = await waitFor<Job>(
-    'the long job to start',
-    async () => {
-      const j = await store.getJob(id);
-      return j?.state === 'active' ? j : null;
-    },
-    60_000,
-  );
+  const running = await jobWhen(store, id, 'the long job to start', (j) => j.state === 'active', 60_000);
   const t0 = Date.now();
   await cancel(id);
   const next = await store.enqueueJob({ kind: 'selftest', payload: { sleepMs: 10 } });
-  const done = await waitFor<Job>(
-    'the next job to finish',
-    async () => {
-      const j = await store.getJob(next);
-      return j?.state === 'done' ? j : null;
-    },
-    30_000,
-  );
+  const done = await jobWhen(store, next, 'the next job to finish', (j) => j.state === 'done', 30_000);
   expect(Date.now() - t0).toBeLessThan(30_000);
   expect(done.worker).toBe(running.worker);
   const j = await store.getJob(id);
@@ -137,24 +141,16 @@ describe.skipIf(pgSkip !== null)('pg-boss workers on PostgreSQL', () => {
       timeoutSeconds: 6,
       retries: 2,
     });
-    const running = await waitFor<Job>(
-      'the job to start',
-      async () => {
-        const j = await store.getJob(id);
-        return j?.state === 'active' ? j : null;
-      },
-      60_000,
-    );
+    const running = await jobWhen(store, id, 'the job to start', (j) => j.state === 'active', 60_000);
     const pid = Number(running.worker!.split(':').pop());
     const victim = workers.find((w) => w.pid === pid);
     expect(victim, `worker ${running.worker} is one of ours`).toBeDefined();
     victim!.kill('SIGKILL');
-    const done = await waitFor<Job>(
+    const done = await jobWhen(
+      store,
+      id,
       'the retried job to finish',
-      async () => {
-        const j = await store.getJob(id);
-        return j && (j.state === 'done' || j.state === 'failed') ? j : null;
-      },
+      (j) => j.state === 'done' || j.state === 'failed',
       120_000,
     );
     expect(done.state).toBe('done');
@@ -178,26 +174,18 @@ describe.skipIf(pgSkip !== null)('pg-boss workers on PostgreSQL', () => {
       timeoutSeconds: 3,
       retries: 0,
     });
-    const running = await waitFor<Job>(
-      'the job to start',
-      async () => {
-        const j = await store.getJob(id);
-        return j?.state === 'active' ? j : null;
-      },
-      60_000,
-    );
+    const running = await jobWhen(store, id, 'the job to start', (j) => j.state === 'active', 60_000);
     const pid = Number(running.worker!.split(':').pop());
     const victim = workers.find((w) => w.pid === pid && w.exitCode === null && w.signalCode === null);
     expect(victim, `worker ${running.worker} is one of ours and alive`).toBeDefined();
     victim!.kill('SIGKILL');
     // pg-boss expires the attempt after timeoutSeconds and, with no retry left, fails the job;
     // a surviving worker carries that into the store. Nobody may run it again.
-    const ended = await waitFor<Job>(
+    const ended = await jobWhen(
+      store,
+      id,
       'the job to be marked failed',
-      async () => {
-        const j = await store.getJob(id);
-        return j && j.state !== 'active' && j.state !== 'queued' ? j : null;
-      },
+      (j) => j.state !== 'active' && j.state !== 'queued',
       120_000,
     );
     expect(ended.state).toBe('failed');
@@ -245,22 +233,14 @@ describe('the SQLite runner: a killed worker leaves a lease that another worker 
     const env = { KTRIAGE_JOB_LEASE_S: '2' };
     workers.push(startWorker(db.url, env));
     const id = await store.enqueueJob({ kind: 'selftest', payload: { sleepMs: 3000 }, retries: 1 });
-    const running = await waitFor<Job>(
-      'the job to start',
-      async () => {
-        const j = await store.getJob(id);
-        return j?.state === 'active' ? j : null;
-      },
-      60_000,
-    );
+    const running = await jobWhen(store, id, 'the job to start', (j) => j.state === 'active', 60_000);
     workers[0]!.kill('SIGKILL');
     workers.push(startWorker(db.url, env));
-    const done = await waitFor<Job>(
+    const done = await jobWhen(
+      store,
+      id,
       'the job to finish',
-      async () => {
-        const j = await store.getJob(id);
-        return j && (j.state === 'done' || j.state === 'failed') ? j : null;
-      },
+      (j) => j.state === 'done' || j.state === 'failed',
       60_000,
     );
     expect(done.state).toBe('done');
