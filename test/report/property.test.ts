@@ -141,8 +141,16 @@ function timeIt(f: () => void): number {
 }
 
 /** t(2n)/t(n): about 2 for linear work, about 4 for quadratic. Each measurement repeats the parse
- * enough times to take tens of milliseconds, so that scheduler noise on a shared machine averages out. */
+ * enough times to take tens of milliseconds, so that scheduler noise on a shared machine averages out;
+ * up to three ratios are taken and the smallest kept: a loaded CI machine or a GC pause can push one
+ * attempt of linear work past the limit, while quadratic work shows ~4 in every attempt. */
 function growth(make: (n: number) => string, n: number): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3 && best >= 2.6; i++) best = Math.min(best, growthOnce(make, n));
+  return best;
+}
+
+function growthOnce(make: (n: number) => string, n: number): number {
   const small = make(n);
   const big = make(2 * n);
   parseLog(small);
