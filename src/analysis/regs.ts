@@ -221,6 +221,16 @@ export function recoverFrames(inp: RegsInput): { frames: FrameReport[]; open: Op
   const askOnce = (q: string, cmd: string) => {
     if (!open.some((o) => o.commands.includes(cmd))) open.push({ question: q, commands: [cmd] });
   };
+  /** The stack word at `slot` where `func` saved `reg`; when the input lacks it, asks for it. */
+  const savedWord = (slot: bigint, func: string, reg: string): bigint | undefined => {
+    const w = inp.stackWords.get(hex(slot));
+    if (w === undefined)
+      askOnce(
+        `The stack words of ${func}'s frame (saved ${reg} at ${hex(slot)})`,
+        inp.stackSource ? `rd -64 ${hex(slot)} 1` : 'bt -f',
+      );
+    return w;
+  };
 
   // Frame 0: everything the exception frame shows.
   inp.frames.forEach((f, i) => {
@@ -305,14 +315,8 @@ export function recoverFrames(inp: RegsInput): { frames: FrameReport[]; open: Op
         }
         const rel = saved.offset - pf.fpOffset;
         const slot = calleeFp + BigInt(rel);
-        const w = inp.stackWords.get(hex(slot));
-        if (w === undefined) {
-          askOnce(
-            `The stack words of ${callee.func}'s frame (saved ${R(r)} at ${hex(slot)})`,
-            inp.stackSource ? `rd -64 ${hex(slot)} 1` : 'bt -f',
-          );
-          continue;
-        }
+        const w = savedWord(slot, callee.func, R(r));
+        if (w === undefined) continue;
         out.set(r, {
           value: w,
           confidence: 'high',
@@ -332,14 +336,8 @@ export function recoverFrames(inp: RegsInput): { frames: FrameReport[]; open: Op
       }
       if (saved) {
         const slot = entrySp + BigInt(saved.offset);
-        const w = inp.stackWords.get(hex(slot));
-        if (w === undefined) {
-          askOnce(
-            `The stack words of ${callee.func}'s frame (saved ${R(r)} at ${hex(slot)})`,
-            inp.stackSource ? `rd -64 ${hex(slot)} 1` : 'bt -f',
-          );
-          continue;
-        }
+        const w = savedWord(slot, callee.func, R(r));
+        if (w === undefined) continue;
         out.set(r, {
           value: w,
           confidence: 'high',

@@ -1,6 +1,6 @@
 // VFS facts: inode i_state bits (include/linux/fs.h I_*), the page cache index of an address_space,
 // and the inode life-cycle invariants of fs/inode.c.
-import type { Invariant } from './nfs.ts';
+import { bitSetCheck, type Invariant } from './nfs.ts';
 import { type FlagLayout, type KernelVersion, pickByVersion } from './version.ts';
 
 const COMMON = [
@@ -97,16 +97,7 @@ export const INODE_INVARIANTS: Invariant[] = [
     why: 'evict() and clear_inode() BUG_ON(!(inode->i_state & I_FREEING)); the callers set I_FREEING before calling evict() (iput_final, evict_inodes, invalidate_inodes, inode_lru_isolate via dispose_list), and ->evict_inode() is called only from evict().',
     range: { from: '6.1', until: '6.2' },
     provenance: INODE_6_1,
-    check(o) {
-      const freeing = has(o.flags, 'I_FREEING');
-      if (freeing === null)
-        return { status: 'unknown', observed: 'i_state unknown', expected: 'I_FREEING set' };
-      return {
-        status: freeing ? 'holds' : 'violated',
-        observed: freeing ? 'I_FREEING set' : 'I_FREEING clear',
-        expected: 'I_FREEING set',
-      };
-    },
+    check: (o) => bitSetCheck(o.flags, 'I_FREEING', 'i_state'),
     flag: { field: 'i_state', bit: 'I_FREEING', change: 'set' },
     ifViolated:
       'The inode reached eviction without the I_FREEING handshake: a filesystem called evict()/->evict_inode() on its own, or the inode was reused while a stale pointer was evicted (check `kmem` on it).',

@@ -225,6 +225,18 @@ export interface Invariant {
   flag?: { field: string; bit: string; change: 'clear' | 'set' };
 }
 
+/** The check of a rule that a flag bit is set: holds, violated, or unknown when the flags are. */
+export function bitSetCheck(
+  flags: Set<string> | null | undefined,
+  bit: string,
+  field: string,
+): InvariantResult {
+  const expected = `${bit} set`;
+  if (!flags) return { status: 'unknown', observed: `${field} unknown`, expected };
+  const set = flags.has(bit);
+  return { status: set ? 'holds' : 'violated', observed: `${bit} ${set ? 'set' : 'clear'}`, expected };
+}
+
 function hex(v: bigint | null): string {
   return v === null ? 'unknown' : `0x${v.toString(16)}`;
 }
@@ -242,15 +254,7 @@ export const NFS_PAGE_INVARIANTS: Invariant[] = [
       readIn: ['v4.19.1', 'Debian 6.1.176'],
       files: ['fs/nfs/pagelist.c', 'include/linux/nfs_page.h'],
     },
-    check(o) {
-      if (!o.flags) return { status: 'unknown', observed: 'wb_flags unknown', expected: 'PG_BUSY set' };
-      const busy = o.flags.has('PG_BUSY');
-      return {
-        status: busy ? 'holds' : 'violated',
-        observed: busy ? 'PG_BUSY set' : 'PG_BUSY clear',
-        expected: 'PG_BUSY set',
-      };
-    },
+    check: (o) => bitSetCheck(o.flags, 'PG_BUSY', 'wb_flags'),
     flag: { field: 'wb_flags', bit: 'PG_BUSY', change: 'clear' },
     ifViolated:
       'Find every caller that unlocks this request (nfs_unlock_request, nfs_unlock_and_release_request) on the paths from the crashing frame and from completion/error callbacks (.completion, .error_cleanup, work items); one of them unlocked it already.',
