@@ -1,21 +1,15 @@
 // Flag definitions from a kernel source tree (--src tier) and object building rules.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeTranscript } from '../../src/analysis/index.ts';
 import { buildObject, enumFromSource } from '../../src/analysis/objects.ts';
 import { parseKernelVersion } from '../../src/knowledge/index.ts';
 import { parseStruct } from '../../src/vmcore/parse/index.ts';
+import { linuxSrc } from '../support/linux-src.ts';
 import { readShared } from '../vmcore/parse/helpers.ts';
 
-function linuxSrc(): string | null {
-  if (process.env.KTRIAGE_LINUX_SRC) return process.env.KTRIAGE_LINUX_SRC;
-  const cache = process.env.KTRIAGE_CACHE || path.join(homedir(), '.cache', 'ktriage');
-  if (!existsSync(cache)) return null;
-  const d = readdirSync(cache).find((x) => x.startsWith('linux-source-'));
-  return d ? path.join(cache, d) : null;
-}
 const SRC = linuxSrc();
 const needSrc = SRC === null && process.env.KTRIAGE_REQUIRE_ALL === '1';
 

@@ -1,7 +1,6 @@
 // fs (inode life cycle) and sched (task) invariants: the checks on hand-made facts, and the source
 // facts each rule rests on, re-read from Debian's linux-source-6.1 tree ($KTRIAGE_LINUX_SRC).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,6 +12,7 @@ import {
   PF_IDLE,
   parseKernelVersion,
 } from '../../src/knowledge/index.ts';
+import { linuxSrc } from '../support/linux-src.ts';
 
 const v61 = parseKernelVersion('6.1.0-56-amd64')!;
 
@@ -127,13 +127,6 @@ describe('fs invariants (inode)', () => {
 
 // --- The source facts behind the rules, in Debian's 6.1 tree -------------------------------------
 
-function linuxSrc(): string | null {
-  if (process.env.KTRIAGE_LINUX_SRC) return process.env.KTRIAGE_LINUX_SRC;
-  const cache = process.env.KTRIAGE_CACHE || path.join(homedir(), '.cache', 'ktriage');
-  if (!existsSync(cache)) return null;
-  const d = readdirSync(cache).find((x) => x.startsWith('linux-source-'));
-  return d ? path.join(cache, d) : null;
-}
 const SRC = linuxSrc();
 const needSrc = SRC === null && process.env.KTRIAGE_REQUIRE_ALL === '1';
 
