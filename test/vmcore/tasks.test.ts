@@ -79,6 +79,17 @@ function rdFrom(images: Map<bigint, Map<number, number>>) {
   };
 }
 
+/** The three `rd` reads listTasks makes per task under LAYOUT_61, answered from the task images. */
+function answerTaskReads(a: Map<string, Answer>, addrs: bigint[], images: Map<bigint, Map<number, number>>) {
+  for (const addr of addrs)
+    for (const [off, n] of [
+      [24, 16],
+      [2416, 8],
+      [2976, 16],
+    ] as const)
+      a.set(`rd -8 -x ${(addr + BigInt(off)).toString(16)} ${n}`, rdFrom(images));
+}
+
 describe('taskLayout', () => {
   it('reads offsets and sizes from one gdb expression', async () => {
     const { session, asked } = fakeSession(
@@ -128,13 +139,7 @@ describe('listTasks', () => {
     ]);
     const a = base();
     a.set('list task_struct.tasks -h init_task', list([head, init, worker]));
-    for (const [addr] of images)
-      for (const [off, n] of [
-        [24, 16],
-        [2416, 8],
-        [2976, 16],
-      ] as const)
-        a.set(`rd -8 -x ${(addr + BigInt(off)).toString(16)} ${n}`, rdFrom(images));
+    answerTaskReads(a, [...images.keys()], images);
     const { session, asked } = fakeSession(a);
     const tasks = await listTasks(session);
     expect(tasks).toEqual([
@@ -156,13 +161,7 @@ describe('listTasks', () => {
     const images = new Map([[head, taskImage(0, 0, 'swapper/0', 0, 1n)]]);
     const a = base();
     a.set('list task_struct.tasks -h init_task', list([head, init]));
-    for (const addr of [head, init])
-      for (const [off, n] of [
-        [24, 16],
-        [2416, 8],
-        [2976, 16],
-      ] as const)
-        a.set(`rd -8 -x ${(addr + BigInt(off)).toString(16)} ${n}`, rdFrom(images));
+    answerTaskReads(a, [head, init], images);
     const tasks = await listTasks(fakeSession(a).session);
     expect(tasks[0]!.comm).toBe('swapper/0');
     expect(tasks[1]).toMatchObject({ task: init.toString(16), pid: -1, comm: '', stack: null });
