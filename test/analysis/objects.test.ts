@@ -1,8 +1,8 @@
 // Flag definitions from a kernel source tree (--src tier) and object building rules.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { analyzeTranscript } from '../../src/analysis/index.ts';
 import { buildObject, enumFromSource } from '../../src/analysis/objects.ts';
 import { parseKernelVersion } from '../../src/knowledge/index.ts';
@@ -16,6 +16,7 @@ const needSrc = SRC === null && process.env.KTRIAGE_REQUIRE_ALL === '1';
 describe('enums from a kernel source tree', () => {
   it('reads an enum with explicit values, aliases and preprocessor lines', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ktriage-src-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(path.join(dir, 'include/linux'), { recursive: true });
     writeFileSync(
       path.join(dir, 'include/linux/x.h'),
@@ -80,7 +81,9 @@ describe('with a real source index of Debian 6.1 (--src INDEX)', () => {
           'KTRIAGE_REQUIRE_ALL=1 but no linux-source tree ($KTRIAGE_LINUX_SRC, $KTRIAGE_CACHE/linux-source-*)',
         );
       const { indexTree, openSourceIndex } = await import('../../src/source/index.ts');
-      const index = path.join(mkdtempSync(path.join(tmpdir(), 'ktriage-ix-')), 'nfs.db');
+      const ixDir = mkdtempSync(path.join(tmpdir(), 'ktriage-ix-'));
+      onTestFinished(() => rmSync(ixDir, { recursive: true, force: true }));
+      const index = path.join(ixDir, 'nfs.db');
       await indexTree({
         tree: SRC,
         index,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 const bin = new URL('../../bin/ktriage.mjs', import.meta.url).pathname;
 
@@ -19,10 +19,11 @@ describe('ktriage CLI entry point', () => {
 
 describe('commands that read the store', () => {
   it('say that a database does not exist instead of creating an empty one', async () => {
-    const { mkdtempSync, existsSync } = await import('node:fs');
+    const { mkdtempSync, existsSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'ktriage-cli-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const db = join(dir, 'missing', 'k.db');
     for (const args of [['buckets'], ['show', 'b1'], ['jobs']]) {
       const r = spawnSync(process.execPath, [bin, ...args, '--db', db], { encoding: 'utf8' });
