@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { LocalRunner, PgBossWorker } from '../jobs/queue.ts';
 import type { KyselyStore } from '../store/store.ts';
-import { type AppDeps, createApp } from './app.ts';
+import { type AppDeps, createApp, isLoopback, loopbackHosts } from './app.ts';
 
 export interface ServerOptions extends Omit<AppDeps, 'store'> {
   store: KyselyStore;
@@ -21,14 +21,21 @@ export interface RunningServer {
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const app = await createApp(opts);
+  const hostname = opts.hostname ?? '127.0.0.1';
+  // A server on loopback answers only to loopback names (DNS rebinding); on other addresses the
+  // tokens are the guard, and the names people reach it by are not known here.
+  const allowedHosts =
+    opts.allowedHosts ??
+    (isLoopback(hostname)
+      ? [...loopbackHosts(), hostname.includes(':') ? `[${hostname}]` : hostname]
+      : undefined);
+  const app = await createApp({ ...opts, allowedHosts });
   const runJobs = opts.runJobs ?? opts.store.dialect === 'sqlite';
   const runner = runJobs
     ? opts.store.dialect === 'sqlite'
       ? new LocalRunner(opts.store)
       : new PgBossWorker(opts.store)
     : null;
-  const hostname = opts.hostname ?? '127.0.0.1';
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: opts.port ?? 8080, hostname }, () => resolve(s));
     s.once('error', reject);
