@@ -48,25 +48,23 @@ const KERNEL_LINE = /(?:^|\n)(?:<\d+>)?\[ *\d+\.\d+\]/;
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // The fast path's scan for the next possible header (or the console-hangup marker, so that skipped
 // text needs no second scan). One alternation of ~30 literals runs at ~300 MB/s in V8, one of the
-// 17 long headers still at ~450 MB/s (too many characters can start a match). Instead: short,
-// rare anchors that cover many headers, and the few long headers without a colon, are found with
-// indexOf (native substring search); the long headers with a colon are found from the colons of
-// the text (indexOf), each checked against the headers whose colon follows the same character
-// (~30% less time than that regex on the bench log).
-const SCAN_ANCHORS = ['BUG', 'INFO:', 'WARNING:', 'UBSAN:', 'SYZFA', 'int3:', 'panic'];
+// 17 long headers still at ~450 MB/s (too many characters can start a match). Instead, native
+// substring searches (indexOf, memchr on the needle's first character: fast when that character is
+// rare in console text, as upper case letters are, slow for common lower case ones):
+// - a few upper case anchors that cover several headers each;
+// - the headers without a colon that no anchor covers, each on its own;
+// - every other header (all have a colon) from the text's colons: one indexOf(':') walk, each
+//   colon checked against the headers whose colon follows the same character. This costs one
+//   pass however many lower case headers there are (`int3:`, `panic:`, `divide error:` ... each
+//   searched on its own cost 10-30 ms per 100 MB; ~30% less scan time on the bench log).
+const SCAN_ANCHORS = ['BUG', 'INFO:', 'WARNING:', 'UBSAN:', 'SYZ'];
 const SCANNED = [...LINUX_OOPSES.map((o) => o.header), 'serialport: VM disconnected.'];
-const LONG_MIN = 12;
-const SCAN_LONG = SCANNED.filter((h) => h.length >= LONG_MIN && !SCAN_ANCHORS.some((a) => h.includes(a)));
-const SCAN_LITERALS = [
-  ...SCAN_ANCHORS,
-  // A short header no anchor covers (added to the table later) is searched on its own.
-  ...SCANNED.filter((h) => h.length < LONG_MIN && !SCAN_ANCHORS.some((a) => h.includes(a))),
-  ...SCAN_LONG.filter((h) => !h.includes(':')),
-];
-/** Long headers with a colon, by the character code before their first colon. */
-const SCAN_BY_COLON: string[][] = [];
+const SCAN_REST = SCANNED.filter((h) => !SCAN_ANCHORS.some((a) => h.includes(a)));
+const SCAN_LITERALS = [...SCAN_ANCHORS, ...SCAN_REST.filter((h) => !h.includes(':'))];
+/** Headers with a colon, by the character code (< 128) before their first colon. */
+const SCAN_BY_COLON: (string[] | null)[] = new Array<string[] | null>(128).fill(null);
 let SCAN_COLON_MAX = 0;
-for (const h of SCAN_LONG) {
+for (const h of SCAN_REST) {
   const c = h.indexOf(':');
   if (c <= 0) continue;
   const k = h.charCodeAt(c - 1);
@@ -74,14 +72,15 @@ for (const h of SCAN_LONG) {
   SCAN_COLON_MAX = Math.max(SCAN_COLON_MAX, c);
 }
 
-/** Start of the first long header with a colon at or after `from` in text, or -1. */
+/** Start of the first header with a colon (of SCAN_BY_COLON) at or after `from` in text, or -1. */
 function nextColonHeader(text: string, from: number): number {
   let best = -1;
   for (let c = text.indexOf(':', from); c >= 0; c = text.indexOf(':', c + 1)) {
     // A header found starts at most SCAN_COLON_MAX before its colon: later colons cannot beat it.
     if (best >= 0 && c - SCAN_COLON_MAX > best) break;
-    const list = c > 0 ? SCAN_BY_COLON[text.charCodeAt(c - 1)] : undefined;
-    if (list === undefined) continue;
+    const before = c > 0 ? text.charCodeAt(c - 1) : 128;
+    const list = before < 128 ? SCAN_BY_COLON[before]! : null;
+    if (list === null) continue;
     for (let k = 0; k < list.length; k++) {
       const h = list[k]!;
       const s = c - h.indexOf(':');
@@ -177,7 +176,7 @@ export class CrashLogParser {
   private windowLines = 0;
   /** Counts push() calls: the scan positions cached below are valid within one chunk only. */
   private chunkNo = 0;
-  /** Next match at or after scanFrom in the current chunk: of the long headers with a colon, then of each SCAN_LITERALS entry (-1: none). */
+  /** Next match at or after scanFrom in the current chunk: of the headers with a colon, then of each SCAN_LITERALS entry (-1: none). */
   private scanFrom = -1;
   private readonly scanAt: number[] = new Array<number>(SCAN_LITERALS.length + 1).fill(-1);
   private open: OpenReport[] = [];
