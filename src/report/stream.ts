@@ -432,7 +432,9 @@ export class CrashLogParser {
   private start(oops: Oops, prefix: LinePrefix, lineNo: number): void {
     // Up to 5 earlier lines of the same context (50 with a task caller id) are the report's prefix,
     // from the newest PREFIX_WINDOW lines (skipped text is parsed here, newest line first).
-    const max = isTaskContext(prefix.context) ? 50 : 5;
+    const context = prefix.context;
+    const caller = isCallerContext(context);
+    const max = isTaskContext(context) ? 50 : 5;
     const pre: ReportLine[] = [];
     let seen = 0;
     for (let i = this.window.length - 1; i >= 0 && pre.length < max && seen < PREFIX_WINDOW; i--) {
@@ -442,13 +444,18 @@ export class CrashLogParser {
         seen++;
         continue;
       }
-      // w.text ends with a newline: walk its lines from the last one back.
+      // w.text ends with a newline: walk its lines from the last one back. A line that cannot be
+      // of the report's context is not parsed: a caller id's text must be in it, and a report of
+      // unprefixed lines takes no plain console line (most of the window, in a busy log).
       let end = w.text.length - 1;
       let no = w.last;
       while (end >= 0 && pre.length < max && seen < PREFIX_WINDOW) {
         const s = end > 0 ? w.text.lastIndexOf('\n', end - 1) : -1;
         const raw = w.text.slice(s + 1, Math.min(end, s + 1 + MAX_LINE_CHARS));
-        addPrefixLine(pre, prefix.context, parsePrefix(raw.endsWith('\r') ? raw.slice(0, -1) : raw), no--);
+        if (caller ? raw.includes(context) : context !== CONTEXT_NONE || plainConsoleEnd(raw, 0) < 0) {
+          addPrefixLine(pre, context, parsePrefix(raw.endsWith('\r') ? raw.slice(0, -1) : raw), no);
+        }
+        no--;
         seen++;
         end = s;
       }
@@ -561,22 +568,29 @@ export class CrashLogParser {
 function nextNonConsoleLine(text: string, from: number, limit: number): number {
   let i = from;
   while (i < limit) {
-    if (text.charCodeAt(i) !== 0x5b) return i;
-    let j = i + 1;
-    let c = text.charCodeAt(j);
-    while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j);
-    const digits = j;
-    while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
-    if (j === digits || c !== 0x2e) return i;
-    const frac = ++j;
-    c = text.charCodeAt(j);
-    while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
-    if (j === frac || c !== 0x5d || text.charCodeAt(j + 1) !== 0x20) return i;
-    const nl = text.indexOf('\n', j);
+    const e = plainConsoleEnd(text, i);
+    if (e < 0) return i;
+    const nl = text.indexOf('\n', e);
     if (nl < 0) return i;
     i = nl + 1;
   }
   return limit;
+}
+
+/** The index after `[ 12.345678] ` when a plain console line starts at text[i] (parsePrefix's console context), else -1. */
+function plainConsoleEnd(text: string, i: number): number {
+  if (text.charCodeAt(i) !== 0x5b) return -1;
+  let j = i + 1;
+  let c = text.charCodeAt(j);
+  while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j);
+  const digits = j;
+  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
+  if (j === digits || c !== 0x2e) return -1;
+  const frac = ++j;
+  c = text.charCodeAt(j);
+  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
+  if (j === frac || c !== 0x5d || text.charCodeAt(j + 1) !== 0x20) return -1;
+  return j + 2;
 }
 
 /** Adds a window line to a new report's prefix if it is of the report's context and has text. */
