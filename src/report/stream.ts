@@ -233,7 +233,11 @@ export class CrashLogParser {
       }
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
-      this.line(text.slice(start, Math.min(nl, start + MAX_LINE_CHARS + 1)));
+      // The scan that finds the fast path's stops also says whether this line may hold a header
+      // (no regex over the line); only the info messages with a stack are looked for here.
+      const hit = this.firstHit(text, start);
+      const raw = text.slice(start, Math.min(nl, start + MAX_LINE_CHARS + 1));
+      this.line(raw, (hit >= 0 && hit < nl) || hasInfoWithStack(raw));
       start = nl + 1;
     }
     if (start < text.length) this.carry = text.slice(start, start + MAX_LINE_CHARS + 1);
@@ -274,6 +278,13 @@ export class CrashLogParser {
   private nextCandidateLine(text: string, from: number): number {
     const lastNl = text.lastIndexOf('\n');
     if (lastNl < from) return from;
+    const first = this.firstHit(text, from);
+    if (first < 0 || first > lastNl) return lastNl + 1;
+    return text.lastIndexOf('\n', first - 1) + 1;
+  }
+
+  /** Position of the first match of a scanned header (or the hang-up marker) at or after `from` in this chunk, or -1. */
+  private firstHit(text: string, from: number): number {
     // A scan result stays valid until `from` passes it: nothing it looks for lies between.
     const fresh = this.scanFrom < 0 || from < this.scanFrom;
     const at = this.scanAt;
@@ -289,8 +300,7 @@ export class CrashLogParser {
       if (at[k]! >= 0 && (first < 0 || at[k]! < first)) first = at[k]!;
     }
     this.scanFrom = from;
-    if (first < 0 || first > lastNl) return lastNl + 1;
-    return text.lastIndexOf('\n', first - 1) + 1;
+    return first;
   }
 
   /** Start of the first complete line at or after `from` that may hold r's caller id (or the end of the complete lines). */
@@ -355,12 +365,13 @@ export class CrashLogParser {
     }
   }
 
-  private line(raw0: string): void {
+  /** One complete line; `hot` when known to be a superset of LINE_HOT's answer (a scan hit in the line). */
+  private line(raw0: string, hot?: boolean): void {
     let raw = raw0.length > MAX_LINE_CHARS ? raw0.slice(0, MAX_LINE_CHARS) : raw0;
     if (raw.endsWith('\r')) raw = raw.slice(0, -1);
     this.lineNo++;
     this.flushPending(raw);
-    this.pending = { raw, lineNo: this.lineNo, hot: LINE_HOT.test(raw) };
+    this.pending = { raw, lineNo: this.lineNo, hot: hot ?? LINE_HOT.test(raw) };
   }
 
   /** Processes the held-back line now that the next one (or the end) is known. */
@@ -591,6 +602,12 @@ function plainConsoleEnd(text: string, i: number): number {
   while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
   if (j === frac || c !== 0x5d || text.charCodeAt(j + 1) !== 0x20) return -1;
   return j + 2;
+}
+
+function hasInfoWithStack(raw: string): boolean {
+  for (let k = 0; k < INFO_MESSAGES_WITH_STACK.length; k++)
+    if (raw.includes(INFO_MESSAGES_WITH_STACK[k]!)) return true;
+  return false;
 }
 
 /** Adds a window line to a new report's prefix if it is of the report's context and has text. */
