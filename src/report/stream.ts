@@ -222,7 +222,8 @@ export class CrashLogParser {
         let stop = this.nextCandidateLine(text, start);
         let unprefixed = false;
         for (const r of this.open) {
-          if (r.context === CONTEXT_NONE) unprefixed = true;
+          // A CPU back-trace also takes the lines of every CPU's caller id: none is a plain console line.
+          if (r.context === CONTEXT_NONE || r.cpuTraceback) unprefixed = true;
           else stop = Math.min(stop, this.nextOwnLine(r, text, start));
         }
         if (unprefixed) stop = nextNonConsoleLine(text, start, stop);
@@ -259,9 +260,9 @@ export class CrashLogParser {
 
   /**
    * Whether lines may be skipped: the held-back line starts no report, and no open report takes
-   * lines of every context (console, a CPU back-trace collecting all CPUs' lines). A report of
-   * unprefixed lines takes none of the lines with a console timestamp: those are skipped up to the
-   * next line without one (see nextNonConsoleLine).
+   * console lines (a report of console context does). A report of unprefixed lines, and a CPU
+   * back-trace (a caller id's report that also collects every CPU's lines), take none of the plain
+   * console lines: those are skipped up to the next line that is not one (see nextNonConsoleLine).
    */
   private canSkip(): boolean {
     const p = this.pending;
@@ -269,7 +270,7 @@ export class CrashLogParser {
     // The held-back line may turn its report into a CPU back-trace that collects every CPU's lines.
     if (p !== null && this.open.length > 0 && p.raw.includes(SENDING_NMI)) return false;
     for (const r of this.open) {
-      if (r.cpuTraceback || !(isCallerContext(r.context) || r.context === CONTEXT_NONE)) return false;
+      if (!(isCallerContext(r.context) || r.context === CONTEXT_NONE)) return false;
     }
     return true;
   }
