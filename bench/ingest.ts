@@ -124,9 +124,6 @@ async function seedRefs(url: string, hosts: string[]): Promise<Map<string, numbe
       signature: '[]',
       search_text: '',
       representative_crash_id: null,
-      first_seen: 'x',
-      last_seen: 'x',
-      count: 0,
       created_at: 'x',
     })
     .execute();

@@ -46,10 +46,19 @@ export interface BucketsTable {
   /** Lower-cased title and frames: what `--search` matches. */
   search_text: string;
   representative_crash_id: number | null;
+  created_at: string;
+}
+
+/**
+ * A bucket's member count and first/last occurrence, in a narrow table of their own (migration 7):
+ * every ingest batch bumps them for each bucket it touched, and in the wide buckets row (title,
+ * signature, search text) that rewrote and logged ~1 KB per bucket.
+ */
+export interface BucketCountsTable {
+  bucket_id: number;
+  count: number;
   first_seen: string;
   last_seen: string;
-  count: number;
-  created_at: string;
 }
 
 export interface CrashesTable {
@@ -127,6 +136,7 @@ export interface Database {
   kernels: KernelsTable;
   logs: LogsTable;
   buckets: BucketsTable;
+  bucket_counts: BucketCountsTable;
   crashes: CrashesTable;
   analyses: AnalysesTable;
   jobs: JobsTable;

@@ -213,6 +213,42 @@ const MIGRATIONS: Migration[] = [
       if (d === 'postgres') await sql`alter table buckets set (fillfactor = 70)`.execute(db);
     },
   },
+  {
+    version: 6,
+    name: 'crashes: the kernel index on kernel_id alone (appended to, not scattered by bucket)',
+    async up(db) {
+      // (kernel_id, bucket_id) put each new crash's entry at a random place among its kernel's
+      // buckets, so every ingest batch dirtied (and wrote to the WAL) nearly every page of the
+      // index. Its only users are the `--kernel` filters, which read the crash rows anyway; keyed
+      // by kernel_id alone, entries (kernel_id, rowid) are appended at the end of each kernel's
+      // range, and listCrashes' newest-first order comes straight from the index.
+      await db.schema.dropIndex('crashes_kernel').ifExists().execute();
+      await db.schema.createIndex('crashes_kernel').on('crashes').column('kernel_id').execute();
+    },
+  },
+  {
+    version: 7,
+    name: 'bucket_counts: count and first/last seen out of the wide buckets row',
+    async up(db, d) {
+      // Each ingest batch bumps the count and first/last seen of every bucket it touched (often
+      // hundreds). In the buckets row, next to the title, signature and search text, each bump
+      // rewrote ~1 KB and dirtied most of the table's pages every batch; here a bump touches a
+      // row of ~60 bytes and a batch's bumps share a handful of pages.
+      await db.schema
+        .createTable('bucket_counts')
+        .addColumn('bucket_id', 'integer', (c) => c.primaryKey().references('buckets.id'))
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('first_seen', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'text', (c) => c.notNull())
+        .execute();
+      await sql`insert into bucket_counts (bucket_id, count, first_seen, last_seen)
+        select id, count, first_seen, last_seen from buckets`.execute(db);
+      for (const col of ['count', 'first_seen', 'last_seen'])
+        await db.schema.alterTable('buckets').dropColumn(col).execute();
+      // Updated in place (HOT): no indexed column changes, and the pages keep room for it.
+      if (d === 'postgres') await sql`alter table bucket_counts set (fillfactor = 70)`.execute(db);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -733,6 +733,7 @@ export class KyselyStore implements Store {
   private async assign(trx: Db, bucketer: Bucketer, pending: Pending[]): Promise<void> {
     let nextBucket = (await this.maxId(trx, 'buckets')) + 1;
     const newBuckets: Insertable<Database['buckets']>[] = [];
+    const newCounts: Insertable<Database['bucket_counts']>[] = [];
     const newKeys: { sig_key: string; bucket_id: number }[] = [];
     for (const p of pending) {
       const c = p.crash;
@@ -747,11 +748,10 @@ export class KyselyStore implements Store {
           signature: c.signatureJson,
           search_text: searchText(c.title, c.signature),
           representative_crash_id: p.id,
-          first_seen: c.occurredAt,
-          last_seen: c.occurredAt,
-          count: 0,
           created_at: nowIso(),
         } as Insertable<Database['buckets']>);
+        // addCounts adds the members (this founder included).
+        newCounts.push({ bucket_id: bucketId, count: 0, first_seen: c.occurredAt, last_seen: c.occurredAt });
         bucketer.add({ id: bucketId, title: c.title, signature: c.signature });
       }
       if (!bucketer.knows(c.sigKey)) {
@@ -764,6 +764,7 @@ export class KyselyStore implements Store {
       p.newBucket = d.bucketId == null;
     }
     for (const part of chunks(newBuckets, 200)) await trx.insertInto('buckets').values(part).execute();
+    for (const part of chunks(newCounts)) await trx.insertInto('bucket_counts').values(part).execute();
     for (const part of chunks(newKeys)) {
       await trx
         .insertInto('signatures')
@@ -793,16 +794,16 @@ export class KyselyStore implements Store {
     const list = [...per].sort((a, b) => a[0] - b[0]);
     if (this.o.sqlite) {
       const st = this.stmt(
-        'update buckets set count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) where id = ?',
+        'update bucket_counts set count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) where bucket_id = ?',
       );
       for (const [id, a] of list) st.run(a.n, a.f, a.l, id);
       return;
     }
     for (const part of chunks(list, 1000)) {
       const values = sql.join(part.map(([id, a]) => sql`(${id}::integer, ${a.n}::integer, ${a.f}, ${a.l})`));
-      await sql`update buckets as b set count = b.count + v.n,
+      await sql`update bucket_counts as b set count = b.count + v.n,
           first_seen = least(b.first_seen, v.f), last_seen = greatest(b.last_seen, v.l)
-        from (values ${values}) as v(id, n, f, l) where b.id = v.id`.execute(trx);
+        from (values ${values}) as v(id, n, f, l) where b.bucket_id = v.id`.execute(trx);
     }
   }
 
@@ -876,7 +877,7 @@ export class KyselyStore implements Store {
   private async recount(trx: Db, bucketIds: number[]): Promise<void> {
     for (const part of chunks(bucketIds.sort((a, b) => a - b))) {
       await trx
-        .updateTable('buckets')
+        .updateTable('bucket_counts')
         .from(
           trx
             .selectFrom('crashes')
@@ -895,7 +896,7 @@ export class KyselyStore implements Store {
           first_seen: eb.ref('g.f'),
           last_seen: eb.ref('g.l'),
         }))
-        .whereRef('buckets.id', '=', 'g.bid')
+        .whereRef('bucket_counts.bucket_id', '=', 'g.bid')
         .execute();
     }
   }
@@ -1073,9 +1074,9 @@ export class KyselyStore implements Store {
     opts: { since?: IsoTime | Date; until?: IsoTime | Date } = {},
   ): Promise<DayCount[]> {
     const b = await this.db
-      .selectFrom('buckets')
+      .selectFrom('bucket_counts')
       .select(['first_seen', 'last_seen'])
-      .where('id', '=', bucketId)
+      .where('bucket_id', '=', bucketId)
       .executeTakeFirst();
     if (!b) return [];
     const from = (toIso(opts.since ?? null) ?? b.first_seen).slice(0, 10);
@@ -1090,7 +1091,13 @@ export class KyselyStore implements Store {
   }
 
   async getBucket(id: number, opts: { members?: PageOpts } = {}): Promise<Bucket | null> {
-    const b = await this.db.selectFrom('buckets').selectAll().where('id', '=', id).executeTakeFirst();
+    const b = await this.db
+      .selectFrom('buckets')
+      .innerJoin('bucket_counts', 'bucket_counts.bucket_id', 'buckets.id')
+      .selectAll('buckets')
+      .select(['bucket_counts.count', 'bucket_counts.first_seen', 'bucket_counts.last_seen'])
+      .where('buckets.id', '=', id)
+      .executeTakeFirst();
     if (!b) return null;
     const hostCounts = await this.db
       .selectFrom('crashes as c')
@@ -1473,11 +1480,13 @@ export class KyselyStore implements Store {
             .values({
               id,
               ...values,
-              first_seen: stamp,
-              last_seen: stamp,
-              count: 0,
               created_at: stamp,
             } as Insertable<Database['buckets']>)
+            .execute();
+          // Counted from the members below (recount).
+          await trx
+            .insertInto('bucket_counts')
+            .values({ bucket_id: id, count: 0, first_seen: stamp, last_seen: stamp })
             .execute();
           groupBucket.set(g, id);
           taken.add(id);
@@ -1533,6 +1542,7 @@ export class KyselyStore implements Store {
       const emptyIds = empty.map((r) => num(r.id));
       for (const part of chunks(emptyIds)) {
         await trx.updateTable('analyses').set({ bucket_id: null }).where('bucket_id', 'in', part).execute();
+        await trx.deleteFrom('bucket_counts').where('bucket_id', 'in', part).execute();
         await trx.deleteFrom('buckets').where('id', 'in', part).execute();
       }
       await this.recount(trx, [...groupBucket.values()]);

@@ -163,9 +163,9 @@ async function check(url: string, committed: Map<number, Committed>): Promise<vo
       .execute();
     expect(partial).toEqual([]);
     const badCounts = await d
-      .selectFrom('buckets as b')
-      .select(['b.id', 'b.count'])
-      .where(sql<boolean>`b.count != (select count(*) from crashes c where c.bucket_id = b.id)`)
+      .selectFrom('bucket_counts as b')
+      .select(['b.bucket_id', 'b.count'])
+      .where(sql<boolean>`b.count != (select count(*) from crashes c where c.bucket_id = b.bucket_id)`)
       .execute();
     expect(badCounts).toEqual([]);
     const unbucketed = await d.selectFrom('crashes').select('id').where('bucket_id', 'is', null).execute();

@@ -6,12 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobBackendFor } from '../../src/jobs/queue.ts';
 import { openDb, SQLITE_PAGE_SIZE } from '../../src/store/db.ts';
 import { openStore } from '../../src/store/index.ts';
 import { migrate, SCHEMA_VERSION } from '../../src/store/migrations.ts';
-import { prepareLog } from '../../src/store/prepare.ts';
-import { KyselyStore } from '../../src/store/store.ts';
+import { type PreparedLog, prepareLog } from '../../src/store/prepare.ts';
+import { searchText } from '../../src/store/store.ts';
 import { corpusReports } from './corpus.ts';
 import { dialects, freshDb, shared, type TestDb } from './helpers.ts';
 
@@ -26,6 +25,42 @@ async function indexNames(o: Awaited<ReturnType<typeof openDb>>, table = 'crashe
   return (await q.execute(o.db)).rows.map((r) => r.name);
 }
 
+/**
+ * Stores one prepared single-crash log the way version 3's writer did: explicit ids max(id)+1,
+ * count and first/last seen in the buckets row, the report as plain JSON with its text.
+ */
+async function writeV3(
+  o: Awaited<ReturnType<typeof openDb>>,
+  l: PreparedLog,
+): Promise<{ crashes: { crashId: number }[] }> {
+  const c = l.crashes[0]!;
+  const d = o.db;
+  const one = async <T>(q: ReturnType<typeof sql<T>>) => (await q.execute(d)).rows[0]!;
+  const host = await one(sql<{ id: number }>`insert into hosts (name) values (${l.host}) returning id`);
+  const kernel = await one(
+    sql<{
+      id: number;
+    }>`insert into kernels (release, build) values (${c.kernelRelease}, ${c.kernelBuild}) returning id`,
+  );
+  const log = await one(sql<{ id: number }>`insert into logs
+      (host_id, sha256, source, format, size, received_at, crash_count, no_crash, warnings, text)
+      values (${host.id}, ${l.sha256}, ${l.source}, ${l.format}, ${l.size}, ${l.receivedAt}, 1, 0, '[]', ${l.text})
+      returning id`);
+  const bucket = await one(sql<{ id: number }>`insert into buckets
+      (title, kind, signature, search_text, representative_crash_id, first_seen, last_seen, count, created_at)
+      values (${c.title}, ${c.kind}, ${c.signatureJson}, ${searchText(c.title, c.signature)}, 1,
+        ${c.occurredAt}, ${c.occurredAt}, 1, ${l.receivedAt})
+      returning id`);
+  const crashId = 1;
+  await sql`insert into crashes (id, log_id, host_id, kernel_id, content_hash, received_at, occurred_at,
+      title, kind, raw_text, raw_start_line, report, signature, bucket_id, join_rule, similarity)
+      values (${crashId}, ${log.id}, ${host.id}, ${kernel.id}, ${c.contentHash}, ${l.receivedAt}, ${c.occurredAt},
+        ${c.title}, ${c.kind}, ${c.rawText}, ${c.rawStartLine}, ${JSON.stringify(c.report)}, ${c.signatureJson},
+        ${bucket.id}, 'new', null)`.execute(d);
+  await sql`insert into signatures (sig_key, bucket_id) values (${c.sigKey}, ${bucket.id})`.execute(d);
+  return { crashes: [{ crashId }] };
+}
+
 describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
   let db: TestDb;
   beforeAll(async () => {
@@ -37,12 +72,11 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
 
   it('keeps every crash, bucket and count, then ingests on top without id clashes', async () => {
     expect(SCHEMA_VERSION).toBeGreaterThan(3);
-    // A database at version 3, with crashes written through the store...
+    // A database at version 3, with a crash, its log and its bucket as version 3's writer stored
+    // them (rows written here in that layout: today's writer needs today's tables)...
     const o = await openDb(db.url);
     await migrate(o, 3);
-    const old = new KyselyStore(o, jobBackendFor(o));
-    const a = await old.ingestLog({ text: machineA, host: 'A', source: 'machine-a.log' });
-    expect(a.crashes[0]!.created).toBe(true);
+    const a = await writeV3(o, prepareLog({ text: machineA, host: 'A', source: 'machine-a.log' }));
     expect(await indexNames(o)).toContain('crashes_host');
     expect(await indexNames(o, 'buckets')).toContain('buckets_last_seen');
     // ...and one row the way version 3's writer wrote it: id max(id)+1 chosen by the writer, the
@@ -64,10 +98,11 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
         signature: other.signatureJson,
       })
       .execute();
-    await o.db.updateTable('buckets').set({ count: 2 }).where('id', '=', row.bucket_id!).execute();
+    // (Version 3 kept count and first/last seen in the buckets row; migration 7 moved them.)
+    await sql`update buckets set count = 2 where id = ${row.bucket_id}`.execute(o.db);
     const before = await o.db.selectFrom('crashes').selectAll().orderBy('id').execute();
     const bucketsBefore = await o.db.selectFrom('buckets').selectAll().orderBy('id').execute();
-    await old.close();
+    await o.db.destroy();
 
     // A current ktriage opens it: upgraded, nothing lost or changed.
     const store = await openStore(db.url);
@@ -82,9 +117,12 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
       expect(await indexNames(store.opened, 'buckets')).not.toContain('buckets_last_seen');
       expect(await indexNames(store.opened)).toContain('crashes_bucket_time');
       expect(await store.opened.db.selectFrom('crashes').selectAll().orderBy('id').execute()).toEqual(before);
-      expect(await store.opened.db.selectFrom('buckets').selectAll().orderBy('id').execute()).toEqual(
-        bucketsBefore,
-      );
+      // Each bucket with the same columns as before, count and first/last seen now joined in.
+      const bucketsAfter = await sql<Record<string, unknown>>`
+        select b.*, c.count, c.first_seen, c.last_seen
+        from buckets b join bucket_counts c on c.bucket_id = b.id order by b.id`.execute(store.opened.db);
+      expect(bucketsAfter.rows).toEqual(bucketsBefore);
+      expect(await indexNames(store.opened)).toContain('crashes_kernel');
       const kept = await store.getCrash(oldId);
       expect(kept?.report).toEqual(other.report);
       expect(kept?.rawText).toBe(other.rawText);
