@@ -147,6 +147,14 @@ const S390_PSW = /^\s*Krnl PSW : ([0-9a-f]+) ([0-9a-f]+)/;
 const S390_GPRS = /^\s*Krnl GPRS: (.*)$/;
 const HEX_ROW = /^\s*(?:[0-9a-f]{16} ?){1,4}$/;
 
+/** Copies the entries of `from` whose keys `into` lacks, in `from`'s order. */
+function addMissing(into: Map<string, string>, from: Map<string, string>): void {
+  // forEach, not for-of: optimised code that first meets a Map iterator's result objects deopts.
+  from.forEach((v, k) => {
+    if (!into.has(k)) into.set(k, v);
+  });
+}
+
 function addRegisterPairs(line: string, regs: Map<string, string>): void {
   const gpr = /^\s*GPR(\d\d):\s*(.*)$/.exec(line);
   if (gpr) {
@@ -299,6 +307,34 @@ const IP_HINT = /RIP|EIP|IP:|pc |PC is|NIP|epc|PSW/;
 const CUT_HERE = /^-+\[ cut here \]-+$/;
 const MODULE_TOKEN = /^[\w-]+(?:\([A-Z+-]+\))?$/;
 
+/**
+ * After a long `Modules linked in:` line: whether line t continues the list (old kernels and
+ * syslog captures wrap it). 0: it does not (or the list is not open), 1: more modules (added),
+ * 2: the last of them (`[last unloaded: ...]` follows).
+ */
+function moduleContinuation(open: boolean, t: string, modules: string[]): number {
+  if (!open) return 0;
+  const toks = t.trim().split(/\s+/);
+  const last = t.indexOf('[last unloaded');
+  const body = last >= 0 ? t.slice(0, last).trim().split(/\s+/) : toks;
+  const words = body.filter((x) => x !== '');
+  if (
+    words.length > 0 &&
+    words.every((x) => MODULE_TOKEN.test(x)) &&
+    !words.every((x) => /^[0-9a-f]{8,}$/.test(x))
+  ) {
+    for (const x of body) if (x !== '') modules.push(cleanModule(x));
+    return last >= 0 ? 2 : 1;
+  }
+  return 0;
+}
+
+/** The modules named in `text` (whitespace-separated), appended to `modules`. */
+function addModules(text: string, modules: string[]): void {
+  const toks = text.trim().split(/\s+/);
+  for (let k = 0; k < toks.length; k++) if (toks[k]!.length > 0) modules.push(cleanModule(toks[k]!));
+}
+
 function cleanModule(tok: string): string {
   const p = tok.indexOf('(');
   return p > 0 ? tok.slice(0, p) : tok;
@@ -432,23 +468,14 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
         continue;
       }
     }
-    if (inModules) {
-      // `Modules linked in:` wraps over several lines on old kernels and in syslog captures.
-      const toks = t.trim().split(/\s+/);
-      const last = t.indexOf('[last unloaded');
-      const body = last >= 0 ? t.slice(0, last).trim().split(/\s+/) : toks;
-      const words = body.filter((x) => x !== '');
-      if (
-        words.length > 0 &&
-        words.every((x) => MODULE_TOKEN.test(x)) &&
-        !words.every((x) => /^[0-9a-f]{8,}$/.test(x))
-      ) {
-        for (const x of body) if (x !== '') modules.push(cleanModule(x));
-        if (last >= 0) inModules = false;
-        continue;
-      }
-      inModules = false;
+    // Called for every line (returns at once unless inModules): a call reached only in the rare
+    // case would have no type feedback, and optimised code deopts when it first gets there.
+    const more = moduleContinuation(inModules, t, modules);
+    if (more > 0) {
+      if (more === 2) inModules = false;
+      continue;
     }
+    inModules = false;
     const mod = t.includes('Modules linked') ? MODULES.exec(t) : null;
     if (mod && modules.length === 0) {
       // Only a long line can have been wrapped.
@@ -456,7 +483,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
       let rest = mod[1]!;
       const last = rest.indexOf('[last unloaded');
       if (last >= 0) rest = rest.slice(0, last);
-      for (const x of rest.trim().split(/\s+/)) if (x.length > 0) modules.push(cleanModule(x));
+      addModules(rest, modules);
       continue;
     }
     const cd = t.includes('Code:') ? CODE_LINE.exec(t) : null;
@@ -496,7 +523,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
       if (!ripUser || !registers.has('RIP')) {
         const tmp = new Map<string, string>();
         addRegisterPairs(t, tmp);
-        for (const [k, v] of tmp) if (!registers.has(k)) registers.set(k, v);
+        addMissing(registers, tmp);
       }
       if (/^\s*(?:pc|lr) : /.test(t)) {
         // arm64 keeps the symbolic value: `pc : f+0x1/0x2 [mod]`.
