@@ -32,17 +32,27 @@ const LEVEL_RE = /^<(\d+)>/;
 let timeStart = 0;
 let timeTab = false;
 
+// The char-code walks below read `i < n ? s.charCodeAt(i) : -1` in place (-1 past the end:
+// optimised code that reads past the end of a string deopts), not through a helper: the parse
+// command runs with TurboFan inlining off, and a call per character costs more than the test.
+
 /** `[ \t*digits.digits]` at the start of s (syzkaller's timestamp): the index after `]`, else 0. */
 function timestampEnd(s: string): number {
+  const n = s.length;
   let i = 1;
   let tab = false;
-  for (let c = code(s, i); c === 0x20 || c === 0x09; c = code(s, ++i)) if (c === 0x09) tab = true;
+  let c = i < n ? s.charCodeAt(i) : -1;
+  while (c === 0x20 || c === 0x09) {
+    if (c === 0x09) tab = true;
+    c = ++i < n ? s.charCodeAt(i) : -1;
+  }
   const start = i;
-  while (isDigit(code(s, i))) i++;
-  if (i === start || code(s, i) !== 0x2e) return 0;
+  while (c >= 0x30 && c <= 0x39) c = ++i < n ? s.charCodeAt(i) : -1;
+  if (i === start || c !== 0x2e) return 0;
   const frac = ++i;
-  while (isDigit(code(s, i))) i++;
-  if (i === frac || code(s, i) !== 0x5d) return 0;
+  c = i < n ? s.charCodeAt(i) : -1;
+  while (c >= 0x30 && c <= 0x39) c = ++i < n ? s.charCodeAt(i) : -1;
+  if (i === frac || c !== 0x5d) return 0;
   timeStart = start;
   timeTab = tab;
   return i + 1;
@@ -69,30 +79,24 @@ function timestampSeconds(s: string, a: number, b: number): number {
   return n / scale;
 }
 
-/** s.charCodeAt(i), or -1 past the end: optimised code that reads past the end of a string deopts. */
-function code(s: string, i: number): number {
-  return i < s.length ? s.charCodeAt(i) : -1;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
 /** `[ *[CT]digits]` at s[at] (a printk caller id): the index after `]`, else 0. No regex, no substring. */
 function callerEnd(s: string, at: number): number {
-  if (code(s, at) !== 0x5b) return 0;
+  const n = s.length;
+  if (at >= n || s.charCodeAt(at) !== 0x5b) return 0;
   let i = at + 1;
-  while (code(s, i) === 0x20) i++;
-  const c = code(s, i);
+  let c = i < n ? s.charCodeAt(i) : -1;
+  while (c === 0x20) c = ++i < n ? s.charCodeAt(i) : -1;
   if (c !== 0x43 && c !== 0x54) return 0;
   const digits = ++i;
-  while (isDigit(code(s, i))) i++;
-  if (i === digits || code(s, i) !== 0x5d) return 0;
+  c = i < n ? s.charCodeAt(i) : -1;
+  while (c >= 0x30 && c <= 0x39) c = ++i < n ? s.charCodeAt(i) : -1;
+  if (i === digits || c !== 0x5d) return 0;
   return i + 1;
 }
 
 /** Strips a syslog/journal prefix; null when the line is another program's. */
 function stripSyslog(line: string): string | null {
-  const c = code(line, 0);
+  const c = line.length > 0 ? line.charCodeAt(0) : -1;
   // Cheap first-character test: most console lines start with '[' and need no regex.
   if ((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) {
     if (c >= 0x41 && !MONTHS.has(line.slice(0, 3))) return line;
@@ -102,8 +106,11 @@ function stripSyslog(line: string): string | null {
   return line;
 }
 
-/** Parses the prefix of one console line (no trailing newline). */
-export function parsePrefix(raw: string): LinePrefix {
+/**
+ * Parses the prefix of one console line (no trailing newline). `withTime` false leaves `time` null
+ * (the streaming parser never reads it: no number parsed per line).
+ */
+export function parsePrefix(raw: string, withTime = true): LinePrefix {
   const fromSyslog = stripSyslog(raw);
   if (fromSyslog === null) {
     return {
@@ -121,30 +128,40 @@ export function parsePrefix(raw: string): LinePrefix {
   let level: number | null = null;
   let time: number | null = null;
   // Optional "** N printk messages dropped ** " and "<anything> login: " junk before the timestamp.
-  if (code(rest, 0) === 0x2a) {
+  // The first character of rest, kept current as rest changes (-1: empty).
+  let c0 = rest.length > 0 ? rest.charCodeAt(0) : -1;
+  if (c0 === 0x2a) {
     const d = DROPPED_RE.exec(rest);
-    if (d) rest = rest.slice(d[0].length);
+    if (d) {
+      rest = rest.slice(d[0].length);
+      c0 = rest.length > 0 ? rest.charCodeAt(0) : -1;
+    }
   }
-  if (code(rest, 0) !== 0x5b && code(rest, 0) !== 0x3c) {
+  if (c0 !== 0x5b && c0 !== 0x3c) {
     const login = rest.indexOf(' login: ');
     if (login >= 0) {
       const after = rest.slice(login + 8);
-      if (code(after, 0) === 0x5b || code(after, 0) === 0x3c) rest = after;
+      const a0 = after.length > 0 ? after.charCodeAt(0) : -1;
+      if (a0 === 0x5b || a0 === 0x3c) {
+        rest = after;
+        c0 = a0;
+      }
     }
   }
-  if (code(rest, 0) === 0x3c) {
+  if (c0 === 0x3c) {
     const l = LEVEL_RE.exec(rest);
     if (l) {
       level = Number(l[1]);
       rest = rest.slice(l[0].length);
+      c0 = rest.length > 0 ? rest.charCodeAt(0) : -1;
     }
   }
   let context = CONTEXT_NONE;
   let stripped = line;
-  if (code(rest, 0) === 0x5b) {
+  if (c0 === 0x5b) {
     const t = timestampEnd(rest);
     if (t > 0) {
-      time = timestampSeconds(rest, timeStart, t - 1);
+      if (withTime) time = timestampSeconds(rest, timeStart, t - 1);
       let at = t;
       let caller: string | null = null;
       const ce = callerEnd(rest, at);
@@ -152,7 +169,7 @@ export function parsePrefix(raw: string): LinePrefix {
         caller = rest.slice(at, ce);
         at = ce;
       }
-      if (code(rest, at) === 0x20) {
+      if (at < rest.length && rest.charCodeAt(at) === 0x20) {
         context = caller ?? CONTEXT_CONSOLE;
         stripped = rest.slice(at + 1);
       } else if (at === rest.length || (timeTab && caller === null)) {
@@ -163,7 +180,7 @@ export function parsePrefix(raw: string): LinePrefix {
     } else {
       // A bare caller id without a timestamp (`[C1] text`, `[ T12] text`).
       const ce = callerEnd(rest, 0);
-      if (ce > 0 && code(rest, ce) === 0x20) {
+      if (ce > 0 && ce < rest.length && rest.charCodeAt(ce) === 0x20) {
         context = rest.slice(0, ce);
         stripped = rest.slice(ce + 1);
       }

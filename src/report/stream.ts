@@ -389,7 +389,7 @@ export class CrashLogParser {
    */
   private process(raw: string, lineNo: number, hot: boolean, next: string | null): void {
     if (hot && !this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
-    const prefix = parsePrefix(raw);
+    const prefix = parsePrefix(raw, false);
     if (prefix.foreign) return;
     if (!this.prefixedSeen && prefix.context !== CONTEXT_NONE) this.prefixedSeen = true;
     if (!this.kernelSeen && (prefix.context !== CONTEXT_NONE || raw.includes('Linux version '))) {
@@ -465,7 +465,7 @@ export class CrashLogParser {
         const s = end > 0 ? w.text.lastIndexOf('\n', end - 1) : -1;
         const raw = w.text.slice(s + 1, Math.min(end, s + 1 + MAX_LINE_CHARS));
         if (caller ? raw.includes(context) : context !== CONTEXT_NONE || plainConsoleEnd(raw, 0) < 0) {
-          addPrefixLine(pre, context, parsePrefix(raw.endsWith('\r') ? raw.slice(0, -1) : raw), no);
+          addPrefixLine(pre, context, parsePrefix(raw.endsWith('\r') ? raw.slice(0, -1) : raw, false), no);
         }
         no--;
         seen++;
