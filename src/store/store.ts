@@ -10,6 +10,7 @@ import {
   type Db,
   nowIso,
   type OpenedDb,
+  preparePgText,
   startCheckpointer,
   toIso,
   WRITE_LOCK_KEY,
@@ -291,23 +292,35 @@ export class KyselyStore implements Store {
   }
 
   private async refreshBuckets(trx: Db): Promise<Bucketer> {
-    const gen = await trx
-      .selectFrom('meta')
-      .select('value')
-      .where('key', '=', 'bucket_generation')
-      .executeTakeFirst();
+    // Once per batch: on SQLite through cached statements (a Kysely query costs more to build
+    // than to run here).
+    const gen = this.o.sqlite
+      ? (this.stmt("select value from meta where key = 'bucket_generation'").get() as
+          | { value: string }
+          | undefined)
+      : await trx
+          .selectFrom('meta')
+          .select('value')
+          .where('key', '=', 'bucket_generation')
+          .executeTakeFirst();
     const g = gen?.value ?? '';
     if (!this.bucketer || g !== this.generation) {
       this.bucketer = new Bucketer(stackSimilarity, DEFAULT_RULES);
       this.generation = g;
     }
     const b = this.bucketer;
-    const rows = await trx
-      .selectFrom('buckets')
-      .select(['id', 'title', 'signature'])
-      .where('id', '>', b.maxId)
-      .orderBy('id')
-      .execute();
+    const rows = this.o.sqlite
+      ? (this.stmt('select id, title, signature from buckets where id > ? order by id').all(b.maxId) as {
+          id: number;
+          title: string;
+          signature: string;
+        }[])
+      : await trx
+          .selectFrom('buckets')
+          .select(['id', 'title', 'signature'])
+          .where('id', '>', b.maxId)
+          .orderBy('id')
+          .execute();
     for (const r of rows)
       b.add({ id: num(r.id), title: r.title, signature: JSON.parse(r.signature) as string[] });
     return b;
@@ -579,6 +592,7 @@ export class KyselyStore implements Store {
           cols,
           part.map((p) => crashValues(p).slice(1)),
           'on conflict (host_id, content_hash) do nothing returning id, host_id, content_hash',
+          part.length === 500,
         );
         for (const r of rows) byKey.get(`${num(r.host_id)}:${r.content_hash}`)!.id = num(r.id);
       }
@@ -709,6 +723,7 @@ export class KyselyStore implements Store {
         cols,
         part.map(([, l]) => values(l)),
         'on conflict (host_id, sha256) do nothing returning id, host_id, sha256',
+        part.length === 1000,
       );
       for (const r of rows) ids.set(`${num(r.host_id)}:${r.sha256}`, num(r.id));
     }
@@ -819,6 +834,7 @@ export class KyselyStore implements Store {
     cols: readonly string[],
     rows: unknown[][],
     tail: string,
+    full: boolean,
   ): Promise<R[]> {
     const key = `${table}|${rows.length}|${tail}`;
     let text = this.pgTexts.get(key);
@@ -828,6 +844,8 @@ export class KyselyStore implements Store {
       text = `insert into ${table} (${cols.join(',')}) values ${tuples.join(',')} ${tail}`;
       // Full chunks repeat; the odd-sized last chunks of batches need not all be kept.
       if (this.pgTexts.size < 16) this.pgTexts.set(key, text);
+      // Full chunks also run as named prepared statements (parsed and planned once).
+      if (full) preparePgText(text);
     }
     const r = await trx.executeQuery<R>(CompiledQuery.raw(text, rows.flat()));
     return r.rows;
@@ -862,6 +880,10 @@ export class KyselyStore implements Store {
   }
 
   private async maxId(trx: Db, table: 'buckets' | 'crashes' | 'logs'): Promise<number> {
+    if (this.o.sqlite) {
+      const m = (this.stmt(`select max(id) as m from ${table}`).get() as { m: number | null }).m;
+      return m ?? 0;
+    }
     const r = await trx
       .selectFrom(table)
       .select((eb) => eb.fn.max('id').as('m'))
