@@ -340,25 +340,203 @@ function cleanModule(tok: string): string {
   return p > 0 ? tok.slice(0, p) : tok;
 }
 
-/** Fields of a report from its prefix (lines before the header) and its own lines. */
-export function extractFields(prefix: ReportLine[], lines: ReportLine[], context: string): ReportFields {
-  const frames: Frame[] = [];
+/** The state of one report's field scan (one object shape, so that the per-line functions stay monomorphic). */
+class FieldScan {
+  frames: Frame[] = [];
   // A Map while collecting (register names vary per architecture: a plain object would change
   // shape with every new name), a plain object in the result (it is stored as JSON).
-  const registers = new Map<string, string>();
-  let code: CodeBytes | null = null;
-  let codeIsUser = false;
-  const modules: string[] = [];
-  let taint: string | null = null;
-  let kernelRelease: string | null = null;
-  let kernelBuild: string | null = null;
-  let hardware: string | null = null;
-  let cpu: number | null = null;
-  let pid: number | null = null;
-  let comm: string | null = null;
-  let bugLocation: SourceLocation | null = null;
-  let ipFrame: Frame | null = null;
-  let inModules = false;
+  registers = new Map<string, string>();
+  code: CodeBytes | null = null;
+  codeIsUser = false;
+  modules: string[] = [];
+  taint: string | null = null;
+  kernelRelease: string | null = null;
+  kernelBuild: string | null = null;
+  hardware: string | null = null;
+  cpu: number | null = null;
+  pid: number | null = null;
+  comm: string | null = null;
+  bugLocation: SourceLocation | null = null;
+  ipFrame: Frame | null = null;
+  inModules = false;
+  stack: FrameContext[] = ['task'];
+  inMain = false;
+  mainDone = false;
+  sawMain = false;
+  s390Gprs = -1;
+  fallbackFrames: Frame[] = [];
+}
+
+// extractFields' per-line work is split in two functions (stack and frames; everything else):
+// TurboFan compiles each on its own, the loop over the lines is a small function of its own (no
+// large on-stack-replacement compile), and a deopt in one part recompiles that part only.
+
+/** Stack headers, context markers and frames of line t; true when the line is done with. */
+function stackLine(st: FieldScan, l: ReportLine, t: string, hasOffset: boolean): boolean {
+  if (MAIN_STACK_START.test(t)) {
+    if (!st.mainDone) {
+      st.inMain = true;
+      st.sawMain = true;
+    }
+    return true;
+  }
+  if (OTHER_STACK_START.test(t)) {
+    if (st.inMain) st.mainDone = true;
+    st.inMain = false;
+  }
+  if (markerContext(t, st.stack) && !t.includes('+0x')) return true;
+  const cur = st.stack[st.stack.length - 1] ?? 'unknown';
+  if (hasOffset && (!l.cut || !st.sawMain)) {
+    const f = parseFrameLine(t, cur);
+    if (f) {
+      if (st.inMain && !st.mainDone) st.frames.push(f);
+      else if (!st.sawMain) st.fallbackFrames.push(f);
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Every other field from line t (CPU/PID/comm, taint, release, IP frame, hardware, modules, Code:, registers, bug location). */
+function otherLine(st: FieldScan, t: string, hasOffset: boolean, idx: number, lines: ReportLine[]): void {
+  if ((st.kernelRelease === null || st.cpu === null) && t.includes('CPU')) {
+    const c = parseCpuLine(t);
+    if (c) {
+      st.cpu = c.cpu;
+      st.pid = c.pid;
+      st.comm = c.comm;
+      if (c.release !== null) {
+        st.taint = c.taint;
+        st.kernelRelease = c.release;
+        st.kernelBuild = c.build;
+      }
+      return;
+    }
+    const w = WARN_CPU.exec(t);
+    if (w && st.cpu === null) {
+      st.cpu = Number(w[1]);
+      st.pid = Number(w[2]);
+    }
+  }
+  if (st.kernelRelease === null && st.pid === null && t.includes('Pid: ')) {
+    const o = OLD_PID_LINE.exec(t);
+    if (o) {
+      st.pid = Number(o[1]);
+      st.comm = o[2]!;
+      const rest = afterTaint(t.slice(o.index + o[0].length), o[3] === 'Tainted: ');
+      st.taint = rest.taint;
+      st.kernelRelease = rest.release?.replace(/^\(/, '') ?? null;
+      st.kernelBuild = rest.build?.replace(/\)$/, '') ?? null;
+    }
+  }
+  if (st.ipFrame === null && hasOffset && IP_HINT.test(t)) {
+    for (const r of IP_LINES) {
+      const m = r.exec(t);
+      if (!m) continue;
+      const f = parseFrameLine(m[1]!, 'exception');
+      if (f)
+        st.ipFrame = newFrame(
+          f.func,
+          f.offset,
+          f.size,
+          f.module,
+          f.address,
+          true,
+          f.context,
+          f.inlined,
+          f.file,
+          f.line,
+        );
+      break;
+    }
+  }
+  if (st.hardware === null && t.includes('Hardware name')) {
+    const h = HARDWARE.exec(t);
+    if (h) {
+      st.hardware = h[1]!.trim();
+      return;
+    }
+  }
+  // Called for every line (returns at once unless inModules): a call reached only in the rare
+  // case would have no type feedback, and optimised code deopts when it first gets there.
+  const more = moduleContinuation(st.inModules, t, st.modules);
+  if (more > 0) {
+    if (more === 2) st.inModules = false;
+    return;
+  }
+  st.inModules = false;
+  const mod = t.includes('Modules linked') ? MODULES.exec(t) : null;
+  if (mod && st.modules.length === 0) {
+    // Only a long line can have been wrapped.
+    st.inModules = !mod[1]!.includes('[last unloaded') && t.length >= 150;
+    let rest = mod[1]!;
+    const last = rest.indexOf('[last unloaded');
+    if (last >= 0) rest = rest.slice(0, last);
+    addModules(rest, st.modules);
+    return;
+  }
+  const cd = t.includes('Code:') ? CODE_LINE.exec(t) : null;
+  if (cd) {
+    // The kernel's Code: line wins over a user-space one (printed after `RIP: 0033:`).
+    const parsed = parseCode(cd[1]!);
+    const user = /^\s*RIP: 0033:/.test(lines[idx - 1]?.text ?? '');
+    if (parsed && (st.code === null || (st.codeIsUser && !user))) {
+      st.code = parsed;
+      st.codeIsUser = user;
+    }
+    return;
+  }
+  const krnl = t.includes('Krnl');
+  const psw = krnl ? S390_PSW.exec(t) : null;
+  if (psw) {
+    st.registers.set('PSW_mask', psw[1]!);
+    st.registers.set('PSW_addr', psw[2]!);
+    return;
+  }
+  const g = krnl ? S390_GPRS.exec(t) : null;
+  if (g) {
+    const vals = g[1]!.trim().split(/\s+/);
+    vals.forEach((v, i) => {
+      st.registers.set(`r${i}`, v);
+    });
+    st.s390Gprs = vals.length;
+    return;
+  }
+  if (st.s390Gprs >= 0 && st.s390Gprs < 16 && HEX_ROW.test(t)) {
+    for (const v of t.trim().split(/\s+/)) st.registers.set(`r${st.s390Gprs++}`, v);
+    return;
+  }
+  if (t.includes(':') && (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t))) {
+    const ripUser = /^\s*RIP: 0033:/.test(t);
+    // User-space register dumps (after `RIP: 0033:`) do not overwrite the kernel ones.
+    if (!ripUser || !st.registers.has('RIP')) {
+      const tmp = new Map<string, string>();
+      addRegisterPairs(t, tmp);
+      addMissing(st.registers, tmp);
+    }
+    if (/^\s*(?:pc|lr) : /.test(t)) {
+      // arm64 keeps the symbolic value: `pc : f+0x1/0x2 [mod]`.
+      const m = /^\s*(pc|lr) : (\S+)/.exec(t);
+      if (m && !st.registers.has(m[1]!)) st.registers.set(m[1]!, m[2]!);
+    }
+  }
+  if (st.taint === null && t.includes('Tainted: ')) st.taint = parseTaint(t);
+  if (st.kernelRelease === null) {
+    const v = t.includes('Linux version') ? LINUX_VERSION.exec(t) : null;
+    if (v) {
+      st.kernelRelease = v[1]!;
+      st.kernelBuild = v[2]!.trim();
+    }
+  }
+  if (st.bugLocation === null && idx < 4) {
+    const b = BUG_AT.exec(t);
+    if (b) st.bugLocation = { file: b[1]!, line: Number(b[2]) };
+  }
+}
+
+/** Fields of a report from its prefix (lines before the header) and its own lines. */
+export function extractFields(prefix: ReportLine[], lines: ReportLine[], context: string): ReportFields {
+  const st = new FieldScan();
   // The report ends at its last line that looks like part of an oops (or its third line): lines
   // are in input order, so scan back from the end to the first such line.
   let endLine = lines[Math.min(2, lines.length - 1)]?.lineNo ?? 0;
@@ -368,181 +546,22 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
       break;
     }
   }
-  const stack: FrameContext[] = ['task'];
-  let inMain = false;
-  let mainDone = false;
-  let sawMain = false;
-  let s390Gprs = -1;
-  const fallbackFrames: Frame[] = [];
 
   const header = lines[0]?.text ?? '';
   const loc = BUG_AT.exec(header);
-  if (loc) bugLocation = { file: loc[1]!, line: Number(loc[2]) };
+  if (loc) st.bugLocation = { file: loc[1]!, line: Number(loc[2]) };
   const hung = HUNG_TASK.exec(header);
   if (hung) {
-    comm = hung[1]!;
-    pid = Number(hung[2]);
+    st.comm = hung[1]!;
+    st.pid = Number(hung[2]);
   }
 
   for (let idx = 0; idx < lines.length; idx++) {
     const l = lines[idx]!;
     const t = l.text;
-    if (MAIN_STACK_START.test(t)) {
-      if (!mainDone) {
-        inMain = true;
-        sawMain = true;
-      }
-      continue;
-    }
-    if (OTHER_STACK_START.test(t)) {
-      if (inMain) mainDone = true;
-      inMain = false;
-    }
-    if (markerContext(t, stack) && !t.includes('+0x')) continue;
-    const cur = stack[stack.length - 1] ?? 'unknown';
-    // Cheap substring tests first: most report lines are none of the things below.
+    // Cheap substring tests first: most report lines are none of the things looked for.
     const hasOffset = t.includes('+0x') || t.includes('[inline]');
-    if (hasOffset && (!l.cut || !sawMain)) {
-      const f = parseFrameLine(t, cur);
-      if (f) {
-        if (inMain && !mainDone) frames.push(f);
-        else if (!sawMain) fallbackFrames.push(f);
-        continue;
-      }
-    }
-    if ((kernelRelease === null || cpu === null) && t.includes('CPU')) {
-      const c = parseCpuLine(t);
-      if (c) {
-        cpu = c.cpu;
-        pid = c.pid;
-        comm = c.comm;
-        if (c.release !== null) {
-          taint = c.taint;
-          kernelRelease = c.release;
-          kernelBuild = c.build;
-        }
-        continue;
-      }
-      const w = WARN_CPU.exec(t);
-      if (w && cpu === null) {
-        cpu = Number(w[1]);
-        pid = Number(w[2]);
-      }
-    }
-    if (kernelRelease === null && pid === null && t.includes('Pid: ')) {
-      const o = OLD_PID_LINE.exec(t);
-      if (o) {
-        pid = Number(o[1]);
-        comm = o[2]!;
-        const rest = afterTaint(t.slice(o.index + o[0].length), o[3] === 'Tainted: ');
-        taint = rest.taint;
-        kernelRelease = rest.release?.replace(/^\(/, '') ?? null;
-        kernelBuild = rest.build?.replace(/\)$/, '') ?? null;
-      }
-    }
-    if (ipFrame === null && hasOffset && IP_HINT.test(t)) {
-      for (const r of IP_LINES) {
-        const m = r.exec(t);
-        if (!m) continue;
-        const f = parseFrameLine(m[1]!, 'exception');
-        if (f)
-          ipFrame = newFrame(
-            f.func,
-            f.offset,
-            f.size,
-            f.module,
-            f.address,
-            true,
-            f.context,
-            f.inlined,
-            f.file,
-            f.line,
-          );
-        break;
-      }
-    }
-    if (hardware === null && t.includes('Hardware name')) {
-      const h = HARDWARE.exec(t);
-      if (h) {
-        hardware = h[1]!.trim();
-        continue;
-      }
-    }
-    // Called for every line (returns at once unless inModules): a call reached only in the rare
-    // case would have no type feedback, and optimised code deopts when it first gets there.
-    const more = moduleContinuation(inModules, t, modules);
-    if (more > 0) {
-      if (more === 2) inModules = false;
-      continue;
-    }
-    inModules = false;
-    const mod = t.includes('Modules linked') ? MODULES.exec(t) : null;
-    if (mod && modules.length === 0) {
-      // Only a long line can have been wrapped.
-      inModules = !mod[1]!.includes('[last unloaded') && t.length >= 150;
-      let rest = mod[1]!;
-      const last = rest.indexOf('[last unloaded');
-      if (last >= 0) rest = rest.slice(0, last);
-      addModules(rest, modules);
-      continue;
-    }
-    const cd = t.includes('Code:') ? CODE_LINE.exec(t) : null;
-    if (cd) {
-      // The kernel's Code: line wins over a user-space one (printed after `RIP: 0033:`).
-      const parsed = parseCode(cd[1]!);
-      const user = /^\s*RIP: 0033:/.test(lines[idx - 1]?.text ?? '');
-      if (parsed && (code === null || (codeIsUser && !user))) {
-        code = parsed;
-        codeIsUser = user;
-      }
-      continue;
-    }
-    const krnl = t.includes('Krnl');
-    const psw = krnl ? S390_PSW.exec(t) : null;
-    if (psw) {
-      registers.set('PSW_mask', psw[1]!);
-      registers.set('PSW_addr', psw[2]!);
-      continue;
-    }
-    const g = krnl ? S390_GPRS.exec(t) : null;
-    if (g) {
-      const vals = g[1]!.trim().split(/\s+/);
-      vals.forEach((v, i) => {
-        registers.set(`r${i}`, v);
-      });
-      s390Gprs = vals.length;
-      continue;
-    }
-    if (s390Gprs >= 0 && s390Gprs < 16 && HEX_ROW.test(t)) {
-      for (const v of t.trim().split(/\s+/)) registers.set(`r${s390Gprs++}`, v);
-      continue;
-    }
-    if (t.includes(':') && (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t))) {
-      const ripUser = /^\s*RIP: 0033:/.test(t);
-      // User-space register dumps (after `RIP: 0033:`) do not overwrite the kernel ones.
-      if (!ripUser || !registers.has('RIP')) {
-        const tmp = new Map<string, string>();
-        addRegisterPairs(t, tmp);
-        addMissing(registers, tmp);
-      }
-      if (/^\s*(?:pc|lr) : /.test(t)) {
-        // arm64 keeps the symbolic value: `pc : f+0x1/0x2 [mod]`.
-        const m = /^\s*(pc|lr) : (\S+)/.exec(t);
-        if (m && !registers.has(m[1]!)) registers.set(m[1]!, m[2]!);
-      }
-    }
-    if (taint === null && t.includes('Tainted: ')) taint = parseTaint(t);
-    if (kernelRelease === null) {
-      const v = t.includes('Linux version') ? LINUX_VERSION.exec(t) : null;
-      if (v) {
-        kernelRelease = v[1]!;
-        kernelBuild = v[2]!.trim();
-      }
-    }
-    if (bugLocation === null && idx < 4) {
-      const b = BUG_AT.exec(t);
-      if (b) bugLocation = { file: b[1]!, line: Number(b[2]) };
-    }
+    if (!stackLine(st, l, t, hasOffset)) otherLine(st, t, hasOffset, idx, lines);
   }
   // Prefix lines: the messages printed just before the report (the cut-here marker is decoration).
   // Index loops, not map/filter/spread: `prefix` is often empty (small-integer elements) and
@@ -556,7 +575,7 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
     if (trimmed.length > 0 && !CUT_HERE.test(trimmed)) messages.push(t);
   }
   for (let k = 0; k < lines.length; k++) if (!lines[k]!.questionable) parts.push(lines[k]!.text);
-  const outFrames = frames.length > 0 ? frames : fallbackFrames;
+  const outFrames = st.frames.length > 0 ? st.frames : st.fallbackFrames;
   let ctxStr: string | null = null;
   if (context.length >= 3 && context.charCodeAt(0) === 0x5b) {
     // The caller id without brackets or padding (prefix.ts callerId, written out here: a small
@@ -569,20 +588,20 @@ export function extractFields(prefix: ReportLine[], lines: ReportLine[], context
   }
   const text = parts.join('\n');
   return {
-    bugLocation,
-    ipFrame,
+    bugLocation: st.bugLocation,
+    ipFrame: st.ipFrame,
     messages,
     frames: outFrames,
-    registers: Object.fromEntries(registers),
-    code,
-    modules,
-    taint,
-    kernelRelease,
-    kernelBuild,
-    hardware,
-    cpu,
-    pid,
-    comm,
+    registers: Object.fromEntries(st.registers),
+    code: st.code,
+    modules: st.modules,
+    taint: st.taint,
+    kernelRelease: st.kernelRelease,
+    kernelBuild: st.kernelBuild,
+    hardware: st.hardware,
+    cpu: st.cpu,
+    pid: st.pid,
+    comm: st.comm,
     context: ctxStr,
     startLine: lines[0]?.lineNo ?? 0,
     endLine,
