@@ -389,7 +389,10 @@ export class CrashLogParser {
    * an info message with a stack): most lines hold none, and then the checks below need not run.
    */
   private process(raw: string, lineNo: number, hot: boolean, next: string | null): void {
-    if (hot && !this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
+    // The rare work of hot lines is in functions called for every line (they return at once
+    // unless hot): optimised code deopts where it first reaches a call or property access that
+    // had no type feedback when it was compiled, and this function is compiled early.
+    this.noteHangup(hot, raw);
     const prefix = parsePrefix(raw, false);
     if (prefix.foreign) return;
     if (!this.prefixedSeen && prefix.context !== CONTEXT_NONE) this.prefixedSeen = true;
@@ -397,23 +400,7 @@ export class CrashLogParser {
       this.kernelSeen = true;
       this.done = this.done.filter((d) => !d.firmware);
     }
-    let oops = hot ? matchOops(raw) : null;
-    // A truncated message that the console replays in full right after: wait for the full copy.
-    if (oops && next?.includes(REPLAY_MARK)) oops = null;
-    const shared = prefix.context === CONTEXT_NONE || prefix.context === CONTEXT_CONSOLE;
-    let startsNew = false;
-    if (oops) {
-      const owner = this.ownerOf(prefix.context);
-      startsNew = !(owner && !owner.tail && REPORT_START_IGNORES.some((r) => r.test(raw)));
-      if (startsNew) {
-        // A second report: the open ones of this context keep only a bounded tail (syzkaller's
-        // secondReportPos), used for the corrupted checks and, with a caller id, for the title.
-        for (const r of this.open) if (shared || r.context === prefix.context) this.toTail(r);
-      }
-    } else if (hot && this.open.length > 0 && INFO_MESSAGES_WITH_STACK.some((m) => raw.includes(m))) {
-      const owner = this.ownerOf(prefix.context);
-      if (owner) this.toTail(owner);
-    }
+    const oops = this.hotLine(hot, raw, prefix.context, next);
     // close() splices this.open, only ever the report at hand: iterate from the end.
     for (let i = this.open.length - 1; i >= 0; i--) {
       const r = this.open[i]!;
@@ -423,8 +410,38 @@ export class CrashLogParser {
         this.close(r);
       }
     }
-    if (oops && startsNew) this.start(oops, prefix, lineNo);
+    if (oops) this.start(oops, prefix, lineNo);
     this.toWindow({ prefix, lineNo });
+  }
+
+  /** A hot line with the console-hangup marker: the VM went away (checked for every line). */
+  private noteHangup(hot: boolean, raw: string): void {
+    if (hot && !this.vmDisconnected && raw.includes(VM_DISCONNECTED)) this.vmDisconnected = true;
+  }
+
+  /**
+   * The report a line starts (null: none), after the bookkeeping a header or an info message with
+   * a stack does to the open reports. Called for every line: returns at once unless hot.
+   */
+  private hotLine(hot: boolean, raw: string, context: string, next: string | null): Oops | null {
+    if (!hot) return null;
+    let oops = matchOops(raw);
+    // A truncated message that the console replays in full right after: wait for the full copy.
+    if (oops && next?.includes(REPLAY_MARK)) oops = null;
+    if (oops) {
+      const owner = this.ownerOf(context);
+      if (owner && !owner.tail && REPORT_START_IGNORES.some((r) => r.test(raw))) return null;
+      // A second report: the open ones of this context keep only a bounded tail (syzkaller's
+      // secondReportPos), used for the corrupted checks and, with a caller id, for the title.
+      const shared = context === CONTEXT_NONE || context === CONTEXT_CONSOLE;
+      for (const r of this.open) if (shared || r.context === context) this.toTail(r);
+      return oops;
+    }
+    if (this.open.length > 0 && INFO_MESSAGES_WITH_STACK.some((m) => raw.includes(m))) {
+      const owner = this.ownerOf(context);
+      if (owner) this.toTail(owner);
+    }
+    return null;
   }
 
   private toTail(r: OpenReport): void {
