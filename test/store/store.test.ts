@@ -7,6 +7,7 @@ import { parseLog } from '../../src/report/index.ts';
 import { frameSignature } from '../../src/signature/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { KyselyStore } from '../../src/store/store.ts';
+import { corpusReports } from './corpus.ts';
 import { dialects, freshDb, shared, type TestDb } from './helpers.ts';
 
 const machineA = readFileSync(join(shared, 'seed/machine-a.log'), 'utf8');
@@ -252,5 +253,38 @@ describe.each(dialects())('store on %s', (dialect) => {
     // Ingest after a rebucket sees the rebuilt buckets.
     const r = await store.ingestLog({ text: machineB, host: 'after-rebucket' });
     expect(r.crashes[0]!.bucketId).toBe(after1.items.find((b) => b.title === r.crashes[0]!.title)!.id);
+  });
+
+  it('a stored report inside a new log is not written again, next to a new one', async () => {
+    // A writer that has met no stored key yet: on PostgreSQL its first try is plain INSERTs,
+    // which the stored crash fails with a unique violation; the batch is retried skipping
+    // stored keys (and the writer keeps doing so for a while).
+    const writer = await openStore(db.url);
+    try {
+      const d = writer.opened.db;
+      const storedOnD = await d
+        .selectFrom('crashes as c')
+        .innerJoin('hosts as h', 'h.id', 'c.host_id')
+        .select('c.id')
+        .where('h.name', '=', 'D')
+        .execute();
+      expect(storedOnD).toHaveLength(1);
+      const before = await writer.stats();
+      const extra = corpusReports(40).find((r) => !r.text.includes('nfs_'))!;
+      const rs = await writer.ingestLogs([
+        { text: `ktriage test: a line before the report\n${machineB}`, host: 'D', source: 'z' },
+        { text: extra.text, host: 'D', source: 'extra' },
+      ]);
+      expect(rs.map((r) => r.duplicateLog)).toEqual([false, false]);
+      expect(rs[0]!.crashes.map((c) => [c.created, c.crashId])).toEqual([[false, Number(storedOnD[0]!.id)]]);
+      expect(rs[1]!.crashes.map((c) => c.created)).toEqual([true]);
+      const after = await writer.stats();
+      expect(after.crashes).toBe(before.crashes + 1);
+      expect(after.logs).toBe(before.logs + 2);
+      if (dialect === 'postgres')
+        expect((writer as unknown as { pgCareful: number }).pgCareful).toBeGreaterThan(0);
+    } finally {
+      await writer.close();
+    }
   });
 });
