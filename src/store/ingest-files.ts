@@ -236,13 +236,14 @@ function makeProgress(mode: boolean | undefined, files: number, bytes: number): 
       },
     };
   }
-  // Not a terminal: a line every 5 seconds, only if it takes that long.
+  // Not a terminal: a line every 5 seconds (KTRIAGE_PROGRESS_EVERY_MS), only if it takes that long.
+  const every = Number(process.env.KTRIAGE_PROGRESS_EVERY_MS ?? 5000);
   const t0 = Date.now();
   let last = t0;
   return {
     update(n, b) {
       const now = Date.now();
-      if (now - last >= 5000) {
+      if (now - last >= every) {
         last = now;
         process.stderr.write(
           `ingest: ${n}/${files} inputs, ${(b / 1048576).toFixed(1)} MiB, ${((now - t0) / 1000).toFixed(0)} s\n`,
