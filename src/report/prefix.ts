@@ -111,6 +111,15 @@ function stripSyslog(line: string): string | null {
  * (the streaming parser never reads it: no number parsed per line).
  */
 export function parsePrefix(raw: string, withTime = true): LinePrefix {
+  // Most console lines start with `[`: no syslog, dropped-messages, login or loglevel text before
+  // the timestamp. The other forms are parsed apart: a deopt on their rare paths does not throw
+  // away the compiled code of the common one.
+  if (raw.length > 0 && raw.charCodeAt(0) === 0x5b) return bracketPrefix(raw, raw, false, null, withTime);
+  return otherPrefix(raw, withTime);
+}
+
+/** parsePrefix of a line that does not start with `[`. */
+function otherPrefix(raw: string, withTime: boolean): LinePrefix {
   const fromSyslog = stripSyslog(raw);
   if (fromSyslog === null) {
     return {
@@ -122,11 +131,10 @@ export function parsePrefix(raw: string, withTime = true): LinePrefix {
       foreign: true,
     };
   }
-  let line = fromSyslog;
+  const line = fromSyslog;
   const syslog = line !== raw;
   let rest = line;
   let level: number | null = null;
-  let time: number | null = null;
   // Optional "** N printk messages dropped ** " and "<anything> login: " junk before the timestamp.
   // The first character of rest, kept current as rest changes (-1: empty).
   let c0 = rest.length > 0 ? rest.charCodeAt(0) : -1;
@@ -156,40 +164,55 @@ export function parsePrefix(raw: string, withTime = true): LinePrefix {
       c0 = rest.length > 0 ? rest.charCodeAt(0) : -1;
     }
   }
+  if (c0 === 0x5b) return bracketPrefix(line, rest, syslog, level, withTime);
+  // No timestamp: syzkaller keeps the line as is; we only drop syslog/loglevel decoration.
+  const stripped = syslog || level !== null ? rest : line;
+  return { context: CONTEXT_NONE, stripped, questionable: false, time: null, level, foreign: false };
+}
+
+/**
+ * The rest of parsePrefix once `rest` (line without its syslog, loglevel ... decoration) starts
+ * with `[`: a timestamp and/or a caller id.
+ */
+function bracketPrefix(
+  line: string,
+  rest: string,
+  syslog: boolean,
+  level: number | null,
+  withTime: boolean,
+): LinePrefix {
+  let time: number | null = null;
   let context = CONTEXT_NONE;
   let stripped = line;
-  if (c0 === 0x5b) {
-    const t = timestampEnd(rest);
-    if (t > 0) {
-      if (withTime) time = timestampSeconds(rest, timeStart, t - 1);
-      let at = t;
-      let caller: string | null = null;
-      const ce = callerEnd(rest, at);
-      if (ce > 0) {
-        caller = rest.slice(at, ce);
-        at = ce;
-      }
-      if (at < rest.length && rest.charCodeAt(at) === 0x20) {
-        context = caller ?? CONTEXT_CONSOLE;
-        stripped = rest.slice(at + 1);
-      } else if (at === rest.length || (timeTab && caller === null)) {
-        // `[\t68764.975944]Call Trace:`: a tab-padded timestamp glued to the text (some syslog captures).
-        context = caller ?? CONTEXT_CONSOLE;
-        stripped = rest.slice(at);
-      }
-    } else {
-      // A bare caller id without a timestamp (`[C1] text`, `[ T12] text`).
-      const ce = callerEnd(rest, 0);
-      if (ce > 0 && ce < rest.length && rest.charCodeAt(ce) === 0x20) {
-        context = rest.slice(0, ce);
-        stripped = rest.slice(ce + 1);
-      }
+  const t = timestampEnd(rest);
+  if (t > 0) {
+    if (withTime) time = timestampSeconds(rest, timeStart, t - 1);
+    let at = t;
+    let caller: string | null = null;
+    const ce = callerEnd(rest, at);
+    if (ce > 0) {
+      caller = rest.slice(at, ce);
+      at = ce;
+    }
+    if (at < rest.length && rest.charCodeAt(at) === 0x20) {
+      context = caller ?? CONTEXT_CONSOLE;
+      stripped = rest.slice(at + 1);
+    } else if (at === rest.length || (timeTab && caller === null)) {
+      // `[\t68764.975944]Call Trace:`: a tab-padded timestamp glued to the text (some syslog captures).
+      context = caller ?? CONTEXT_CONSOLE;
+      stripped = rest.slice(at);
+    }
+  } else {
+    // A bare caller id without a timestamp (`[C1] text`, `[ T12] text`).
+    const ce = callerEnd(rest, 0);
+    if (ce > 0 && ce < rest.length && rest.charCodeAt(ce) === 0x20) {
+      context = rest.slice(0, ce);
+      stripped = rest.slice(ce + 1);
     }
   }
   if (context === CONTEXT_NONE) {
     // No timestamp: syzkaller keeps the line as is; we only drop syslog/loglevel decoration.
     stripped = syslog || level !== null ? rest : line;
-    line = stripped;
     return { context, stripped, questionable: false, time, level, foreign: false };
   }
   // `<EOI>` lines are never questionable; they are rare, so it is checked last.
