@@ -397,6 +397,33 @@ function stackLine(st: FieldScan, l: ReportLine, t: string, hasOffset: boolean):
   return false;
 }
 
+/**
+ * s390 registers (`Krnl PSW :`, `Krnl GPRS:` and the rows that continue it); true when t was one.
+ * Called for every line of otherLine (rare lines in a function of their own: see stackLine).
+ */
+function s390Line(st: FieldScan, t: string): boolean {
+  const krnl = t.includes('Krnl');
+  const psw = krnl ? S390_PSW.exec(t) : null;
+  if (psw) {
+    st.registers.set('PSW_mask', psw[1]!);
+    st.registers.set('PSW_addr', psw[2]!);
+    return true;
+  }
+  const g = krnl ? S390_GPRS.exec(t) : null;
+  if (g) {
+    const vals = g[1]!.trim().split(/\s+/);
+    for (let i = 0; i < vals.length; i++) st.registers.set(`r${i}`, vals[i]!);
+    st.s390Gprs = vals.length;
+    return true;
+  }
+  if (st.s390Gprs >= 0 && st.s390Gprs < 16 && HEX_ROW.test(t)) {
+    const vals = t.trim().split(/\s+/);
+    for (let i = 0; i < vals.length; i++) st.registers.set(`r${st.s390Gprs++}`, vals[i]!);
+    return true;
+  }
+  return false;
+}
+
 /** Every other field from line t (CPU/PID/comm, taint, release, IP frame, hardware, modules, Code:, registers, bug location). */
 function otherLine(st: FieldScan, t: string, hasOffset: boolean, idx: number, lines: ReportLine[]): void {
   if ((st.kernelRelease === null || st.cpu === null) && t.includes('CPU')) {
@@ -486,26 +513,7 @@ function otherLine(st: FieldScan, t: string, hasOffset: boolean, idx: number, li
     }
     return;
   }
-  const krnl = t.includes('Krnl');
-  const psw = krnl ? S390_PSW.exec(t) : null;
-  if (psw) {
-    st.registers.set('PSW_mask', psw[1]!);
-    st.registers.set('PSW_addr', psw[2]!);
-    return;
-  }
-  const g = krnl ? S390_GPRS.exec(t) : null;
-  if (g) {
-    const vals = g[1]!.trim().split(/\s+/);
-    vals.forEach((v, i) => {
-      st.registers.set(`r${i}`, v);
-    });
-    st.s390Gprs = vals.length;
-    return;
-  }
-  if (st.s390Gprs >= 0 && st.s390Gprs < 16 && HEX_ROW.test(t)) {
-    for (const v of t.trim().split(/\s+/)) st.registers.set(`r${st.s390Gprs++}`, v);
-    return;
-  }
+  if (s390Line(st, t)) return;
   if (t.includes(':') && (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t))) {
     const ripUser = /^\s*RIP: 0033:/.test(t);
     // User-space register dumps (after `RIP: 0033:`) do not overwrite the kernel ones.
