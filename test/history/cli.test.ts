@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects, freshDb } from '../store/helpers.ts';
 import { hasGit, removeDir, tempDir } from './gitfixture.ts';
 import { buildScenario, type Scenario } from './scenario.ts';
 
@@ -67,19 +68,34 @@ describe.skipIf(!gitOk)('ktriage history / fixes CLI', () => {
     expect(text.stdout).toMatch(/backported to the base's stable line/);
   });
 
-  it('ranks fixes for a crash stored in the store (--crash ID)', async () => {
+  it.each(dialects())('ranks fixes for a crash stored in the store (--crash ID, %s)', async (dialect) => {
     const { openStore } = await import('../../src/store/index.ts');
-    const dbFile = join(dir, 'store.db');
-    const store = await openStore(dbFile);
-    const res = await store.ingestLog({ text: oops, source: 'oops.log', host: 'h1' });
-    await store.close();
-    const id = res.crashes[0]!.crashId;
-    const r = run('fixes', '--base', 'v2.0', '--crash', String(id), '--db', dbFile, '--repo', bare, '--json');
-    expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout).candidates[0].id).toBe(s.c.c4);
-    const missing = run('fixes', '--base', 'v2.0', '--crash', '999', '--db', dbFile, '--repo', bare);
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/--crash 999: no such crash/);
+    const db = await freshDb(dialect);
+    try {
+      const store = await openStore(db.url);
+      const res = await store.ingestLog({ text: oops, source: 'oops.log', host: 'h1' });
+      await store.close();
+      const id = res.crashes[0]!.crashId;
+      const r = run(
+        'fixes',
+        '--base',
+        'v2.0',
+        '--crash',
+        String(id),
+        '--db',
+        db.url,
+        '--repo',
+        bare,
+        '--json',
+      );
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout).candidates[0].id).toBe(s.c.c4);
+      const missing = run('fixes', '--base', 'v2.0', '--crash', '999', '--db', db.url, '--repo', bare);
+      expect(missing.status).toBe(2);
+      expect(missing.stderr).toMatch(/--crash 999: no such crash/);
+    } finally {
+      await db.drop();
+    }
   });
 
   it('prints a function history', () => {
