@@ -31,6 +31,11 @@ export interface ParserOptions {
   idleLines?: number;
   /** Reports open at the same time at most (one per printk caller context). */
   maxOpenReports?: number;
+  /**
+   * false: every line is parsed one by one, with no native scan skipping lines that cannot matter
+   * (the reference behaviour the fast path must reproduce exactly; for tests). Default true.
+   */
+  fastPath?: boolean;
 }
 
 /** Longer lines are cut before any pattern sees them: printk lines are at most 1 KiB anyway. */
@@ -170,6 +175,7 @@ export class CrashLogParser {
   private readonly maxReportLines: number;
   private readonly idleLines: number;
   private readonly maxOpen: number;
+  private readonly fastPath: boolean;
   private readonly onReport: (r: CrashReport) => void;
   private carry = '';
   private lineNo = 0;
@@ -196,6 +202,7 @@ export class CrashLogParser {
     this.maxReportLines = options.maxReportLines ?? 5000;
     this.idleLines = options.idleLines ?? 1000;
     this.maxOpen = options.maxOpenReports ?? 16;
+    this.fastPath = options.fastPath ?? true;
   }
 
   /** Feeds a chunk of the log (any size, may split lines anywhere). */
@@ -237,9 +244,13 @@ export class CrashLogParser {
       if (nl < 0) break;
       // The scan that finds the fast path's stops also says whether this line may hold a header
       // (no regex over the line); only the info messages with a stack are looked for here.
-      const hit = this.firstHit(text, start);
       const raw = text.slice(start, Math.min(nl, start + MAX_LINE_CHARS + 1));
-      this.line(raw, (hit >= 0 && hit < nl) || hasInfoWithStack(raw));
+      if (this.fastPath) {
+        const hit = this.firstHit(text, start);
+        this.line(raw, (hit >= 0 && hit < nl) || hasInfoWithStack(raw));
+      } else {
+        this.line(raw);
+      }
       start = nl + 1;
     }
     if (start < text.length) this.carry = text.slice(start, start + MAX_LINE_CHARS + 1);
@@ -266,6 +277,7 @@ export class CrashLogParser {
    * console lines: those are skipped up to the next line that is not one (see nextNonConsoleLine).
    */
   private canSkip(): boolean {
+    if (!this.fastPath) return false;
     const p = this.pending;
     if (p?.hot) return false;
     // The held-back line may turn its report into a CPU back-trace that collects every CPU's lines.
