@@ -318,37 +318,31 @@ export class KyselyStore implements Store {
   }
 
   private async refreshBuckets(trx: Db): Promise<Bucketer> {
-    // Once per batch: on SQLite through cached statements (a Kysely query costs more to build
-    // than to run here).
-    const gen = this.o.sqlite
-      ? (this.stmt("select value from meta where key = 'bucket_generation'").get() as
-          | { value: string }
-          | undefined)
-      : await trx
-          .selectFrom('meta')
-          .select('value')
-          .where('key', '=', 'bucket_generation')
-          .executeTakeFirst();
-    const g = gen?.value ?? '';
+    type Row = { gen: string | null; id: number | null; title: string | null; signature: string | null };
+    // The bucket generation and the buckets stored since the last look, in one statement (on
+    // PostgreSQL this runs twice per batch, once under the write lock: one round trip, not two;
+    // on SQLite a cached statement, cheaper than building a Kysely query).
+    const read = async (after: number): Promise<Row[]> => {
+      const text = `select m.value as gen, b.id, b.title, b.signature from (select 1 as one) x
+        left join meta m on m.key = 'bucket_generation'
+        left join buckets b on b.id > ${this.o.sqlite ? '?' : '$1'} order by b.id`;
+      if (this.o.sqlite) return this.stmt(text).all(after) as Row[];
+      return (await trx.executeQuery<Row>(CompiledQuery.raw(text, [after]))).rows;
+    };
+    let rows = await read(this.bucketer?.maxId ?? 0);
+    const g = rows[0]?.gen ?? '';
     if (!this.bucketer || g !== this.generation) {
+      // New bucketer (first batch, or a rebucket renumbered the buckets): every bucket.
+      const fresh = !this.bucketer;
       this.bucketer = new Bucketer(stackSimilarity, DEFAULT_RULES);
       this.generation = g;
+      if (!fresh) rows = await read(0);
     }
     const b = this.bucketer;
-    const rows = this.o.sqlite
-      ? (this.stmt('select id, title, signature from buckets where id > ? order by id').all(b.maxId) as {
-          id: number;
-          title: string;
-          signature: string;
-        }[])
-      : await trx
-          .selectFrom('buckets')
-          .select(['id', 'title', 'signature'])
-          .where('id', '>', b.maxId)
-          .orderBy('id')
-          .execute();
-    for (const r of rows)
-      b.add({ id: num(r.id), title: r.title, signature: JSON.parse(r.signature) as string[] });
+    for (const r of rows) {
+      if (r.id == null) continue;
+      b.add({ id: num(r.id), title: r.title!, signature: JSON.parse(r.signature!) as string[] });
+    }
     return b;
   }
 
@@ -774,7 +768,8 @@ export class KyselyStore implements Store {
    * handed out here), records rule-0 keys, and sets each crash's bucket, rule and similarity.
    */
   private async assign(trx: Db, bucketer: Bucketer, pending: Pending[]): Promise<void> {
-    let nextBucket = (await this.maxId(trx, 'buckets')) + 1;
+    // Asked for only when this batch founds a bucket (on PostgreSQL a round trip under the lock).
+    let nextBucket = 0;
     const newBuckets: Insertable<Database['buckets']>[] = [];
     const newCounts: Insertable<Database['bucket_counts']>[] = [];
     const newKeys: { sig_key: string; bucket_id: number }[] = [];
@@ -783,6 +778,7 @@ export class KyselyStore implements Store {
       const d = bucketer.decide(c.title, c.signature, c.sigKey);
       let bucketId = d.bucketId;
       if (bucketId == null) {
+        if (nextBucket === 0) nextBucket = (await this.maxId(trx, 'buckets')) + 1;
         bucketId = nextBucket++;
         newBuckets.push({
           id: bucketId,
