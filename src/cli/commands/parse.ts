@@ -176,11 +176,12 @@ async function parseOne(file: string, json: boolean): Promise<boolean> {
 }
 
 /**
- * JIT tuning for this process, before the parser's modules load. A long log runs the parser's few
- * large functions (line dispatch, prefix parsing, field extraction) through TurboFan several times
- * while their type feedback fills in, and with inlining each compile is about twice as large: on
- * a 100 MB log ~0.6 s of CPU on the compiler threads. Without inlining the first pass costs
- * ~0.3 s less CPU and the steady state measured the same (bench:parse).
+ * JIT tuning for this process, before the parser's modules load. A long log runs the parser's
+ * functions through TurboFan several times while their type feedback fills in, and inlining makes
+ * each compile about twice as large: on a 200 MB log perf samples of the compiler threads showed
+ * ~0.35-0.55 s less CPU without it, the main thread the same or less (interleaved runs), and
+ * bench:parse's marginal rate did not drop. The parser is written for it: per-character helpers
+ * are written out in place (src/report/prefix.ts), rare paths are functions of their own.
  */
 async function tuneJit(): Promise<void> {
   const { setFlagsFromString } = await import('node:v8');
