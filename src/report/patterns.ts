@@ -27,7 +27,10 @@ export const RIP_FRAME = re(
 );
 export const CALL_TRACE = /Call [Tt]race:|Backtrace:/;
 
-/** Lines that start a stack trace; a trace ends at the next one. */
+/**
+ * Lines that start a stack trace; a trace ends at the next one. engine.ts pre-filters lines with
+ * STACK_START_HINT: every line one of these (or RISCV_STACK_START) matches must match it too.
+ */
 export const STACK_START: RegExp[] = [
   /Call [Tt]race/,
   /Allocated:/,
