@@ -22,6 +22,12 @@ const ARM_FROM_BARE = /^([A-Za-z_$][\w.$]*) from [A-Za-z_$][\w.$]*\+0x[0-9a-f]+\
 // ppc: `[c000000000123456] [c000000000234567] func+0x1/0x2 (unreliable)`.
 
 const STACK_MARK = /^\s*<(\/?)(IRQ|NMI|SOFTIRQ|TASK|EOI|#DF|#MC|#DB|#BP|#NM|#SS|#VC)>/;
+// Regexes used per line live here, not as literals in the functions (a literal is a new RegExp
+// object each time it is evaluated).
+const INTERRUPT_FRAME = /^\s*--- interrupt: /;
+const USER_RIP = /^\s*RIP: 0033:/;
+const ARM64_PC_LR = /^\s*(?:pc|lr) : /;
+const ARM64_PC_LR_VALUE = /^\s*(pc|lr) : (\S+)/;
 
 function parseNum(hex: string | undefined): number | null {
   if (hex === undefined) return null;
@@ -111,7 +117,7 @@ const OTHER_STACK_START =
 function markerContext(text: string, stack: FrameContext[]): boolean {
   const m = STACK_MARK.exec(text);
   if (!m) {
-    if (/^\s*--- interrupt: /.test(text) || /Exception stack\(/.test(text)) {
+    if (INTERRUPT_FRAME.test(text) || text.includes('Exception stack(')) {
       stack.push('exception');
       return true;
     }
@@ -506,7 +512,7 @@ function otherLine(st: FieldScan, t: string, hasOffset: boolean, idx: number, li
   if (cd) {
     // The kernel's Code: line wins over a user-space one (printed after `RIP: 0033:`).
     const parsed = parseCode(cd[1]!);
-    const user = /^\s*RIP: 0033:/.test(lines[idx - 1]?.text ?? '');
+    const user = USER_RIP.test(lines[idx - 1]?.text ?? '');
     if (parsed && (st.code === null || (st.codeIsUser && !user))) {
       st.code = parsed;
       st.codeIsUser = user;
@@ -515,16 +521,16 @@ function otherLine(st: FieldScan, t: string, hasOffset: boolean, idx: number, li
   }
   if (s390Line(st, t)) return;
   if (t.includes(':') && (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t))) {
-    const ripUser = /^\s*RIP: 0033:/.test(t);
+    const ripUser = USER_RIP.test(t);
     // User-space register dumps (after `RIP: 0033:`) do not overwrite the kernel ones.
     if (!ripUser || !st.registers.has('RIP')) {
       const tmp = new Map<string, string>();
       addRegisterPairs(t, tmp);
       addMissing(st.registers, tmp);
     }
-    if (/^\s*(?:pc|lr) : /.test(t)) {
+    if (ARM64_PC_LR.test(t)) {
       // arm64 keeps the symbolic value: `pc : f+0x1/0x2 [mod]`.
-      const m = /^\s*(pc|lr) : (\S+)/.exec(t);
+      const m = ARM64_PC_LR_VALUE.exec(t);
       if (m && !st.registers.has(m[1]!)) st.registers.set(m[1]!, m[2]!);
     }
   }
