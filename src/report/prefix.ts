@@ -232,10 +232,13 @@ export function isCallerContext(context: string): boolean {
   return context.charCodeAt(0) === 0x5b;
 }
 
+const CPU_CONTEXT = /^\[ *C\d+\]$/;
+const TASK_CONTEXT = /^\[ *T\d+\]$/;
+
 export function isCpuContext(context: string): boolean {
-  return /^\[ *C\d+\]$/.test(context);
+  return CPU_CONTEXT.test(context);
 }
 
 export function isTaskContext(context: string): boolean {
-  return /^\[ *T\d+\]$/.test(context);
+  return TASK_CONTEXT.test(context);
 }
