@@ -50,6 +50,17 @@ import type {
 
 const CHUNK = 400;
 
+/** PostgreSQL: adds a batch's members to their buckets' counts (arrays of id, n, first, last). */
+const PG_ADD_COUNTS = `update bucket_counts as b set count = b.count + v.n,
+    first_seen = least(b.first_seen, v.f), last_seen = greatest(b.last_seen, v.l)
+  from unnest($1::integer[], $2::integer[], $3::text[], $4::text[]) as v(id, n, f, l)
+  where b.bucket_id = v.id`;
+
+/** PostgreSQL: moves crashes whose bucket decision changed under the lock (arrays of id, bucket, rule, similarity). */
+const PG_MOVE_CRASHES = `update crashes as c set bucket_id = v.b, join_rule = v.r, similarity = v.s
+  from unnest($1::integer[], $2::integer[], $3::text[], $4::double precision[]) as v(id, b, r, s)
+  where c.id = v.id`;
+
 /** PostgreSQL batches that skip stored keys after a unique violation (see pgCareful). */
 const CAREFUL_BATCHES = 16;
 
@@ -640,16 +651,17 @@ export class KyselyStore implements Store {
       const before = pending.map((p) => `${p.bucketId}|${p.rule}|${p.similarity ?? ''}`);
       await this.assign(trx, bucketer, pending);
       const moved = pending.filter((p, i) => `${p.bucketId}|${p.rule}|${p.similarity ?? ''}` !== before[i]);
-      // One statement per 1,000 moved crashes (each founder of a new bucket is its own group).
-      for (const part of chunks(moved, 1000)) {
-        const values = sql.join(
-          part.map(
-            (p) =>
-              sql`(${p.id}::integer, ${p.bucketId}::integer, ${p.rule}::text, ${p.similarity}::double precision)`,
-          ),
+      // One statement for all moved crashes (each founder of a new bucket is one of them).
+      if (moved.length > 0) {
+        preparePgText(PG_MOVE_CRASHES);
+        await trx.executeQuery(
+          CompiledQuery.raw(PG_MOVE_CRASHES, [
+            moved.map((p) => p.id),
+            moved.map((p) => p.bucketId),
+            moved.map((p) => p.rule),
+            moved.map((p) => p.similarity),
+          ]),
         );
-        await sql`update crashes as c set bucket_id = v.b, join_rule = v.r, similarity = v.s
-          from (values ${values}) as v(id, b, r, s) where c.id = v.id`.execute(trx);
       }
     }
     await this.addCounts(trx, pending);
@@ -831,6 +843,7 @@ export class KyselyStore implements Store {
       }
     }
     const list = [...per].sort((a, b) => a[0] - b[0]);
+    if (list.length === 0) return;
     if (this.o.sqlite) {
       const st = this.stmt(
         'update bucket_counts set count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) where bucket_id = ?',
@@ -838,12 +851,18 @@ export class KyselyStore implements Store {
       for (const [id, a] of list) st.run(a.n, a.f, a.l, id);
       return;
     }
-    for (const part of chunks(list, 1000)) {
-      const values = sql.join(part.map(([id, a]) => sql`(${id}::integer, ${a.n}::integer, ${a.f}, ${a.l})`));
-      await sql`update bucket_counts as b set count = b.count + v.n,
-          first_seen = least(b.first_seen, v.f), last_seen = greatest(b.last_seen, v.l)
-        from (values ${values}) as v(id, n, f, l) where b.bucket_id = v.id`.execute(trx);
-    }
+    // One statement of four arrays, whatever the number of buckets: a constant text that runs as
+    // a named prepared statement (a VALUES list of 4 parameters per bucket was parsed and planned
+    // anew for every batch, under the write lock).
+    preparePgText(PG_ADD_COUNTS);
+    await trx.executeQuery(
+      CompiledQuery.raw(PG_ADD_COUNTS, [
+        list.map(([id]) => id),
+        list.map(([, a]) => a.n),
+        list.map(([, a]) => a.f),
+        list.map(([, a]) => a.l),
+      ]),
+    );
   }
 
   private readonly pgTexts = new Map<string, string>();
