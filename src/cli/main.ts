@@ -27,7 +27,7 @@ export function buildProgram(): Command {
 async function loadCommands(program: Command): Promise<void> {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .filter((f) => /\.[jt]s$/.test(f) && !/\.(test|d)\.[jt]s$/.test(f))
     .sort();
   for (const f of files) {
     const mod = (await import(pathToFileURL(join(dir, f)).href)) as Partial<CommandModule>;
@@ -35,7 +35,20 @@ async function loadCommands(program: Command): Promise<void> {
   }
 }
 
+/**
+ * `ktriage ... | head` closes the pipe early: stop quietly, as grep and cat do, instead of dying
+ * on an unhandled EPIPE with a stack trace. Any other stdout error is still loud.
+ */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    process.stderr.write(`ktriage: cannot write to standard output: ${err.message}\n`);
+    process.exit(3);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const program = buildProgram();
   await loadCommands(program);
   try {

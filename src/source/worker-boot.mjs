@@ -1,6 +1,12 @@
-// Worker-thread entry: registers tsx's loader (workers do not inherit the main thread's hooks),
-// then runs the TypeScript worker.
-import { register } from 'tsx/esm/api';
+// Worker-thread entry. In dist/ (compiled by bin/build.mjs) the worker is plain JavaScript next to
+// this file; in src/ it is TypeScript, so tsx's loader is registered first (workers do not inherit
+// the main thread's hooks).
+import { existsSync } from 'node:fs';
 
-register();
-await import('./worker.ts');
+if (existsSync(new URL('./worker.js', import.meta.url))) {
+  await import('./worker.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./worker.ts');
+}
