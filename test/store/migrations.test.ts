@@ -123,6 +123,11 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
         from buckets b join bucket_counts c on c.bucket_id = b.id order by b.id`.execute(store.opened.db);
       expect(bucketsAfter.rows).toEqual(bucketsBefore);
       expect(await indexNames(store.opened)).toContain('crashes_kernel');
+      if (dialect === 'postgres') {
+        const opts = await sql<{ reloptions: string[] | null }>`
+          select reloptions from pg_class where relname = 'crashes'`.execute(store.opened.db);
+        expect(opts.rows[0]?.reloptions).toContain('toast_tuple_target=4080');
+      }
       const kept = await store.getCrash(oldId);
       expect(kept?.report).toEqual(other.report);
       expect(kept?.rawText).toBe(other.rawText);
