@@ -3,7 +3,7 @@
 // number of reports each file holds is what the parser finds in it, so expected counts come from
 // the same parser the store uses, never from a hard-coded number.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLog } from '../../src/report/index.ts';
@@ -32,11 +32,18 @@ export function corpusReports(want: number): CorpusReport[] {
   walk(join(repoRoot, 'src/report'), src);
   walk(join(repoRoot, 'src/store'), src);
   for (const f of src) h.update(f).update(readFileSync(f));
-  const cache = join(tmpdir(), `ktriage-corpus-${h.digest('hex').slice(0, 16)}-${want}.json`);
+  const version = h.digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), 'ktriage-corpus-cache');
+  const cache = join(dir, `${version}-${want}.json`);
   try {
     return JSON.parse(readFileSync(cache, 'utf8')) as CorpusReport[];
   } catch {}
   const out = withRecurrences(cutReports(want), want);
+  mkdirSync(dir, { recursive: true });
+  // Cuts made by an older parser or store are never read again: drop them.
+  for (const f of readdirSync(dir))
+    if (/^[0-9a-f]{16}-\d+\.json$/.test(f) && !f.startsWith(`${version}-`))
+      rmSync(join(dir, f), { force: true });
   writeFileSync(`${cache}.${process.pid}`, JSON.stringify(out));
   renameSync(`${cache}.${process.pid}`, cache);
   return out;
