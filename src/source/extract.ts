@@ -1,6 +1,7 @@
 // Per-file fact extraction with tree-sitter-c. One Query (patterns below, matched in C) yields all
 // captures; JS only reads the captured nodes' positions and slices the source text, because every
-// node access through N-API is expensive (see ../shared/docs/source-index-facts.md 3.3).
+// node access through N-API is expensive (see ../shared/docs/source-index-facts.md 3.3). Captures
+// are read from the binding's transfer buffer without SyntaxNode objects (tsraw.ts).
 import Parser from 'tree-sitter';
 import C from 'tree-sitter-c';
 import { blankKernelMacros } from './blank.ts';
@@ -14,6 +15,7 @@ import {
   TOPLEVEL_REGISTRATIONS,
   TRIGGERS,
 } from './tables.ts';
+import { Matches, selfCheck } from './tsraw.ts';
 
 /** [name, line, endLine, bodyHasError 0|1, returnStructType|null] (lines 1-based). */
 export type FuncRow = [string, number, number, number, string | null];
@@ -137,18 +139,15 @@ let parser: Parser | null = null;
 let query: Parser.Query | null = null;
 function getParser(): { parser: Parser; query: Parser.Query } {
   if (parser === null || query === null) {
-    parser = new Parser();
-    parser.setLanguage(C as unknown as Parser.Language);
-    query = new Parser.Query(C as unknown as Parser.Language, QUERY);
+    const p = new Parser();
+    p.setLanguage(C as unknown as Parser.Language);
+    const q = new Parser.Query(C as unknown as Parser.Language, QUERY);
+    selfCheck(p, q);
+    parser = p;
+    query = q;
   }
   return { parser, query };
 }
-
-type Node = Parser.SyntaxNode;
-// node-tree-sitter 0.22 keeps a node's TSNode context in indexed fields: [2] start byte (UTF-16,
-// so twice the string index), [3] start row. Reading them avoids one N-API call per access.
-const startOf = (n: Node): number => ((n as unknown as number[])[2] as number) >>> 1;
-const rowOf = (n: Node): number => (n as unknown as number[])[3] as number;
 
 function isIdChar(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || (c >= 48 && c <= 57);
@@ -163,16 +162,6 @@ function firstIdent(text: string): string | null {
   const m = /[A-Za-z_]\w*/.exec(text);
   return m ? m[0] : null;
 }
-type Capture = { name: string; node: Node };
-/** The node captured as `name` (captures of a match are looked up by name, not position). */
-function cap(c: Capture[], name: string): Node {
-  for (const x of c) if (x.name === name) return x.node;
-  throw new Error(`tree-sitter query: capture ${name} missing`);
-}
-function capOpt(c: Capture[], name: string): Node | undefined {
-  for (const x of c) if (x.name === name) return x.node;
-  return undefined;
-}
 const clip = (s: string, n = 160): string => {
   const t = s.replace(/\s+/g, ' ').trim();
   return t.length > n ? `${t.slice(0, n - 3)}...` : t;
@@ -185,7 +174,7 @@ interface FnScope {
   vars: Map<string, string>;
   params: Map<string, number>;
   /** `unsigned long *bitlock = &NFS_I(inode)->flags;`: pointer locals aliasing a member. */
-  aliases?: Map<string, AccessPath>;
+  aliases: Map<string, AccessPath> | null;
   nParams: number;
 }
 
@@ -263,33 +252,8 @@ export function scanPreprocessorOnly(text: string): MacroRow[] | null {
   return macros;
 }
 
-/** Extracts the facts of one C file (source text as read from disk). */
-export function extractFile(rawText: string): FileFacts {
-  const ppOnly = scanPreprocessorOnly(rawText);
-  if (ppOnly !== null) {
-    return {
-      funcs: [],
-      calls: [],
-      fieldCalls: [],
-      fnRefs: [],
-      triggers: [],
-      writes: [],
-      enums: [],
-      structs: [],
-      fields: [],
-      macros: ppOnly,
-      typedefs: [],
-      errors: 0,
-      errorLines: [],
-    };
-  }
-  const { parser: p, query: q } = getParser();
-  const src = blankKernelMacros(rawText);
-  // bufferSize: tree-sitter's default input chunk would cut files above 32 KiB into many calls.
-  const tree = p.parse(src, undefined, { bufferSize: Math.max(src.length + 1, 32 * 1024) });
-  const matches = q.matches(tree.rootNode);
-
-  const out: FileFacts = {
+function emptyFacts(): FileFacts {
+  return {
     funcs: [],
     calls: [],
     fieldCalls: [],
@@ -304,120 +268,227 @@ export function extractFile(rawText: string): FileFacts {
     errors: 0,
     errorLines: [],
   };
+}
 
-  // Pass 1: function scopes, parameter and variable types, struct bodies, initializer lists.
-  const scopes: FnScope[] = [];
-  const fileVars = new Map<string, string>();
-  const declLists = new Map<number, { type: string; var: string }>();
-  const nestedLists = new Map<number, { parent: number; field: string }>();
-  const structBodies: Array<{ start: number; end: number; name: string }> = [];
-  const retTypes = new Map<string, string>();
-  const params: Array<{ start: number; end: number }> = [];
-  const typedVars: Array<{ at: number; type: string; name: string; param: boolean }> = [];
-  const aliases: Array<{ at: number; name: string; path: AccessPath }> = [];
+/** Extracts the facts of one C file (source text as read from disk). */
+export function extractFile(rawText: string): FileFacts {
+  const ppOnly = scanPreprocessorOnly(rawText);
+  if (ppOnly !== null) {
+    const out = emptyFacts();
+    out.macros = ppOnly;
+    return out;
+  }
+  const { parser: p, query: q } = getParser();
+  const src = blankKernelMacros(rawText);
+  // bufferSize: tree-sitter's default input chunk would cut files above 32 KiB into many calls.
+  const tree = p.parse(src, undefined, { bufferSize: Math.max(src.length + 1, 32 * 1024) });
+  const f = new FileScan(src, new Matches(q, tree));
+  f.collectScopes();
+  f.resolveScopes();
+  f.collectFacts();
+  f.topLevelRegistrations(rawText);
+  return f.out;
+}
 
-  for (const m of matches) {
-    const c = m.captures;
-    switch (m.pattern) {
-      case 0: {
-        const fn = cap(c, 'fn');
-        const name = cap(c, 'fn.name');
-        const body = cap(c, 'fn.body');
-        const start = startOf(fn);
-        const end = fn.endIndex;
-        out.funcs.push([
-          identAt(src, startOf(name)),
-          rowOf(fn) + 1,
-          fn.endPosition.row + 1,
-          body.hasError ? 1 : 0,
-          null,
-        ]);
-        scopes.push({ start, end, bodyStart: startOf(body), vars: new Map(), params: new Map(), nParams: 0 });
-        break;
+/**
+ * One file's extraction state. The work is split over small methods (rather than one function
+ * with closures) so that V8 optimizes each quickly: a single large function took TurboFan about a
+ * second per (re)compilation, repeated after every deoptimization, in every worker.
+ */
+class FileScan {
+  readonly out: FileFacts = emptyFacts();
+  readonly scopes: FnScope[] = [];
+  readonly fileVars = new Map<string, string>();
+  readonly declLists = new Map<number, { type: string; var: string }>();
+  readonly nestedLists = new Map<number, { parent: number; field: string }>();
+  readonly structBodies: Array<{ start: number; end: number; name: string }> = [];
+  readonly retTypes = new Map<string, string>();
+  readonly params: Array<{ start: number; end: number }> = [];
+  readonly typedVars: Array<{ at: number; type: string; name: string; param: boolean }> = [];
+  readonly aliases: Array<{ at: number; name: string; path: AccessPath }> = [];
+  paramStarts: number[] = [];
+  readonly paramIndex = new Map<number, number>();
+  // Enum state (pass 2): constants seen so far and numeric #defines, for values like `1 << X`.
+  readonly enumEnv = new Map<string, bigint>();
+  readonly defineEnv = new Map<string, string>();
+  enumBodyEnd = -1;
+  enumBlock = 0;
+  enumName: string | null = null;
+  nextValue: bigint | null = 0n;
+  readonly env: (name: string) => bigint | undefined;
+
+  constructor(
+    readonly src: string,
+    readonly mt: Matches,
+  ) {
+    this.env = (name: string): bigint | undefined => this.lookup(name);
+  }
+
+  private ident(i: number): string {
+    return identAt(this.src, this.mt.start(i));
+  }
+  private text(i: number): string {
+    return this.src.substring(this.mt.start(i), this.mt.end(i));
+  }
+
+  /** Pass 1: function scopes, parameter and variable types, struct bodies, initializer lists. */
+  collectScopes(): void {
+    const mt = this.mt;
+    for (let m = 0; m < mt.count; m++) {
+      switch (mt.pattern[m]) {
+        case 0:
+          this.funcDef(m);
+          break;
+        case 1:
+          this.retTypes.set(this.ident(mt.get(m, 'rt.name')), this.ident(mt.get(m, 'rt.type')));
+          break;
+        case 2: {
+          const n = mt.get(m, 'p');
+          this.params.push({ start: mt.start(n), end: mt.end(n) });
+          break;
+        }
+        case 3:
+          this.typedVar(m, 'pt.type', 'pt.var', true);
+          break;
+        case 4:
+          this.typedVar(m, 'd.type', 'd.var', false);
+          break;
+        case 7: {
+          const list = mt.get(m, 'dl.list');
+          this.declLists.set(mt.start(list), {
+            type: this.ident(mt.get(m, 'dl.type')),
+            var: firstIdent(this.text(mt.get(m, 'dl.var'))) ?? '',
+          });
+          break;
+        }
+        case 9:
+          this.nestedLists.set(mt.start(mt.get(m, 'ni.list')), {
+            parent: mt.start(mt.get(m, 'ni.parent')),
+            field: this.ident(mt.get(m, 'ni.field')),
+          });
+          break;
+        case 10: {
+          const at = mt.start(mt.get(m, 'ae.list'));
+          if (!this.nestedLists.has(at))
+            this.nestedLists.set(at, { parent: mt.start(mt.get(m, 'ae.parent')), field: '' });
+          break;
+        }
+        case 15:
+          this.structBody(m, 's', 'struct');
+          break;
+        case 16:
+          this.structBody(m, 'u', 'union');
+          break;
+        case 17:
+          this.structBody(m, 'td', 'typedef');
+          break;
+        case 23:
+          this.alias(m);
+          break;
+        case 18:
+          this.out.typedefs.push([this.ident(mt.get(m, 'ty.name')), this.ident(mt.get(m, 'ty.struct'))]);
+          break;
       }
-      case 1:
-        retTypes.set(identAt(src, startOf(cap(c, 'rt.name'))), identAt(src, startOf(cap(c, 'rt.type'))));
-        break;
-      case 2: {
-        const n = cap(c, 'p');
-        params.push({ start: startOf(n), end: n.endIndex });
-        break;
-      }
-      case 3:
-      case 4: {
-        const pre = m.pattern === 3 ? 'pt' : 'd';
-        const type = cap(c, `${pre}.type`);
-        const v = cap(c, `${pre}.var`);
-        typedVars.push({
-          at: startOf(v),
-          type: identAt(src, startOf(type)),
-          name: identAt(src, startOf(v)),
-          param: m.pattern === 3,
-        });
-        break;
-      }
-      case 7: {
-        const type = cap(c, 'dl.type');
-        const v = cap(c, 'dl.var');
-        const list = cap(c, 'dl.list');
-        declLists.set(startOf(list), { type: identAt(src, startOf(type)), var: firstIdent(v.text) ?? '' });
-        break;
-      }
-      case 9: {
-        const parent = cap(c, 'ni.parent');
-        const field = cap(c, 'ni.field');
-        const list = cap(c, 'ni.list');
-        nestedLists.set(startOf(list), { parent: startOf(parent), field: identAt(src, startOf(field)) });
-        break;
-      }
-      case 10: {
-        const parent = cap(c, 'ae.parent');
-        const list = cap(c, 'ae.list');
-        if (!nestedLists.has(startOf(list)))
-          nestedLists.set(startOf(list), { parent: startOf(parent), field: '' });
-        break;
-      }
-      case 15:
-      case 16:
-      case 17: {
-        const pre = m.pattern === 15 ? 's' : m.pattern === 16 ? 'u' : 'td';
-        const name = cap(c, `${pre}.name`);
-        const body = cap(c, `${pre}.body`);
-        const sname = identAt(src, startOf(name));
-        structBodies.push({ start: startOf(body), end: body.endIndex, name: sname });
-        if (m.pattern !== 17)
-          out.structs.push([
-            sname,
-            m.pattern === 15 ? 'struct' : 'union',
-            rowOf(name) + 1,
-            body.endPosition.row + 1,
-          ]);
-        else out.structs.push([sname, 'typedef', rowOf(name) + 1, body.endPosition.row + 1]);
-        break;
-      }
-      case 23: {
-        const ptr = cap(c, 'al.ptr');
-        if (src.charCodeAt(startOf(ptr)) !== 38 /* & */) break;
-        const v = cap(c, 'al.var');
-        const path = parseAccessPath(cap(c, 'al.fe').text);
-        if (path && path.fields.length > 0)
-          aliases.push({ at: startOf(v), name: identAt(src, startOf(v)), path });
-        break;
-      }
-      case 18:
-        out.typedefs.push([
-          identAt(src, startOf(cap(c, 'ty.name'))),
-          identAt(src, startOf(cap(c, 'ty.struct'))),
-        ]);
-        break;
     }
   }
-  for (const f of out.funcs) {
-    const rt = retTypes.get(f[0]);
-    if (rt) f[4] = rt;
+
+  private funcDef(m: number): void {
+    const mt = this.mt;
+    const fn = mt.get(m, 'fn');
+    const name = mt.get(m, 'fn.name');
+    const body = mt.get(m, 'fn.body');
+    const start = mt.start(fn);
+    const end = mt.end(fn);
+    this.out.funcs.push([
+      this.ident(name),
+      mt.row(fn) + 1,
+      mt.endRow(fn) + 1,
+      mt.hasError(body) ? 1 : 0,
+      null,
+    ]);
+    this.scopes.push({
+      start,
+      end,
+      bodyStart: mt.start(body),
+      vars: new Map(),
+      params: new Map(),
+      aliases: null,
+      nParams: 0,
+    });
   }
-  // Scopes are disjoint and in document order (function definitions do not nest in C).
-  const scopeAt = (pos: number): number => {
+
+  private typedVar(m: number, typeCap: string, varCap: string, param: boolean): void {
+    const mt = this.mt;
+    const v = mt.get(m, varCap);
+    this.typedVars.push({
+      at: mt.start(v),
+      type: this.ident(mt.get(m, typeCap)),
+      name: this.ident(v),
+      param,
+    });
+  }
+
+  private structBody(m: number, pre: string, kind: 'struct' | 'union' | 'typedef'): void {
+    const mt = this.mt;
+    const name = mt.get(m, `${pre}.name`);
+    const body = mt.get(m, `${pre}.body`);
+    const sname = this.ident(name);
+    this.structBodies.push({ start: mt.start(body), end: mt.end(body), name: sname });
+    this.out.structs.push([sname, kind, mt.row(name) + 1, mt.endRow(body) + 1]);
+  }
+
+  private alias(m: number): void {
+    const mt = this.mt;
+    const ptr = mt.get(m, 'al.ptr');
+    if (this.src.charCodeAt(mt.start(ptr)) !== 38 /* & */) return;
+    const v = mt.get(m, 'al.var');
+    const path = parseAccessPath(this.text(mt.get(m, 'al.fe')));
+    if (path && path.fields.length > 0) this.aliases.push({ at: mt.start(v), name: this.ident(v), path });
+  }
+
+  /** Attaches return types, parameter positions, variable types and aliases to their scopes. */
+  resolveScopes(): void {
+    for (const f of this.out.funcs) {
+      const rt = this.retTypes.get(f[0]);
+      if (rt) f[4] = rt;
+    }
+    // Parameter positions: top-level parameters of each definition (nested ones belong to
+    // function-pointer parameters), in order.
+    let lastParamEnd = -1;
+    for (const pr of this.params) {
+      if (pr.start < lastParamEnd) continue;
+      lastParamEnd = pr.end;
+      const si = this.scopeAt(pr.start);
+      if (si < 0 || pr.start >= this.scopes[si]!.bodyStart) continue;
+      this.paramIndex.set(pr.start, this.scopes[si]!.nParams++);
+    }
+    this.paramStarts = [...this.paramIndex.keys()].sort((a, b) => a - b);
+    for (const v of this.typedVars) {
+      const si = this.scopeAt(v.at);
+      if (si < 0) {
+        if (!v.param) this.fileVars.set(v.name, v.type);
+        continue;
+      }
+      const s = this.scopes[si]!;
+      if (v.param && v.at < s.bodyStart) {
+        s.vars.set(v.name, v.type);
+        const pi = this.paramOf(v.at);
+        if (pi >= 0) s.params.set(v.name, pi);
+      } else if (!v.param) s.vars.set(v.name, v.type);
+    }
+    for (const a of this.aliases) {
+      const si = this.scopeAt(a.at);
+      if (si < 0) continue;
+      const s = this.scopes[si]!;
+      s.aliases ??= new Map();
+      s.aliases.set(a.name, a.path);
+    }
+    this.structBodies.sort((a, b) => a.start - b.start);
+  }
+
+  /** Index of the function whose definition contains `pos`; scopes are disjoint and in order. */
+  scopeAt(pos: number): number {
+    const scopes = this.scopes;
     let lo = 0;
     let hi = scopes.length - 1;
     while (lo <= hi) {
@@ -428,83 +499,53 @@ export function extractFile(rawText: string): FileFacts {
       else return mid;
     }
     return -1;
-  };
-  // Parameter positions: top-level parameters of each definition (nested ones belong to
-  // function-pointer parameters), in order.
-  let lastParamEnd = -1;
-  const paramIndex = new Map<number, number>();
-  for (const pr of params) {
-    if (pr.start < lastParamEnd) continue;
-    lastParamEnd = pr.end;
-    const si = scopeAt(pr.start);
-    if (si < 0 || pr.start >= scopes[si]!.bodyStart) continue;
-    paramIndex.set(pr.start, scopes[si]!.nParams++);
   }
-  const paramStarts = [...paramIndex.keys()].sort((a, b) => a - b);
-  const paramOf = (at: number): number => {
-    // the top-level parameter containing `at`: last param start <= at
+
+  /** The top-level parameter containing `at`: last parameter start <= at. */
+  private paramOf(at: number): number {
+    const starts = this.paramStarts;
     let lo = 0;
-    let hi = paramStarts.length - 1;
+    let hi = starts.length - 1;
     let best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (paramStarts[mid]! <= at) {
+      if (starts[mid]! <= at) {
         best = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return best < 0 ? -1 : paramIndex.get(paramStarts[best]!)!;
-  };
-  for (const v of typedVars) {
-    const si = scopeAt(v.at);
-    if (si < 0) {
-      if (!v.param) fileVars.set(v.name, v.type);
-      continue;
-    }
-    const s = scopes[si]!;
-    if (v.param && v.at < s.bodyStart) {
-      s.vars.set(v.name, v.type);
-      const pi = paramOf(v.at);
-      if (pi >= 0) s.params.set(v.name, pi);
-    } else if (!v.param) s.vars.set(v.name, v.type);
+    return best < 0 ? -1 : this.paramIndex.get(starts[best]!)!;
   }
-  for (const a of aliases) {
-    const si = scopeAt(a.at);
-    if (si < 0) continue;
-    const s = scopes[si]!;
-    s.aliases ??= new Map();
-    s.aliases.set(a.name, a.path);
-  }
-  structBodies.sort((a, b) => a.start - b.start);
-  const structAt = (pos: number): string | null => {
-    // innermost struct body containing pos (bodies nest): linear scan of candidates is fine, most
-    // files have few structs; binary search to the last body starting before pos, then walk back.
+
+  /** Innermost struct body containing `pos` (bodies nest). */
+  private structAt(pos: number): string | null {
+    const bodies = this.structBodies;
     let lo = 0;
-    let hi = structBodies.length - 1;
+    let hi = bodies.length - 1;
     let best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (structBodies[mid]!.start <= pos) {
+      if (bodies[mid]!.start <= pos) {
         best = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     for (let i = best; i >= 0 && best - i < 64; i--) {
-      const b = structBodies[i]!;
+      const b = bodies[i]!;
       if (pos < b.end) return b.name;
     }
     return null;
-  };
+  }
 
-  const memberOf = (access: AccessPath, funcIdx: number): Member | null => {
-    const scope = funcIdx >= 0 ? scopes[funcIdx] : undefined;
+  memberOf(access: AccessPath, funcIdx: number): Member | null {
+    const scope = funcIdx >= 0 ? this.scopes[funcIdx] : undefined;
     const path = access.fields.length > 0 ? access : scope?.aliases?.get(access.root);
     if (!path) return null;
     let rootType: string | null = null;
     let param = -1;
     if (path.root.endsWith('()')) rootType = null;
     else {
-      rootType = scope?.vars.get(path.root) ?? fileVars.get(path.root) ?? null;
+      rootType = scope?.vars.get(path.root) ?? this.fileVars.get(path.root) ?? null;
       param = scope?.params.get(path.root) ?? -1;
     }
     return {
@@ -514,246 +555,232 @@ export function extractFile(rawText: string): FileFacts {
       field: path.fields[path.fields.length - 1]!,
       param,
     };
-  };
+  }
 
-  // Pass 2: calls, field calls, initializers, writes, enums, fields, macros, errors.
-  const enumEnv = new Map<string, bigint>();
-  const defineEnv = new Map<string, string>();
-  let enumBodyEnd = -1;
-  let enumBlock = 0;
-  let enumName: string | null = null;
-  let nextValue: bigint | null = 0n;
-  const env = (name: string): bigint | undefined => {
-    const v = enumEnv.get(name);
+  private lookup(name: string): bigint | undefined {
+    const v = this.enumEnv.get(name);
     if (v !== undefined) return v;
-    const d = defineEnv.get(name);
+    const d = this.defineEnv.get(name);
     if (d === undefined) return undefined;
-    defineEnv.delete(name); // no recursion through self-referencing macros
-    const r = evalIntExpr(d, env);
-    defineEnv.set(name, d);
+    this.defineEnv.delete(name); // no recursion through self-referencing macros
+    const r = evalIntExpr(d, this.env);
+    this.defineEnv.set(name, d);
     return r ?? undefined;
-  };
+  }
 
-  for (const m of matches) {
-    const c = m.captures;
-    switch (m.pattern) {
-      case 5: {
-        const n = cap(c, 'c.fn');
-        const at = startOf(n);
-        const fi = scopeAt(at);
-        const name = identAt(src, at);
-        if (fi >= 0) out.calls.push([fi, name, rowOf(n) + 1]);
-        if (INTERESTING_CALLS.has(name)) handleInteresting(name, n, fi);
-        break;
-      }
-      case 6: {
-        const fe = cap(c, 'fc.fe');
-        const at = startOf(fe);
-        const fi = scopeAt(at);
-        if (fi < 0) break;
-        const text = fe.text;
-        const path = parseAccessPath(text);
-        const mem = path ? memberOf(path, fi) : null;
-        if (mem) out.fieldCalls.push([fi, mem, rowOf(fe) + 1, clip(text, 120)]);
-        break;
-      }
-      case 8: {
-        const list = cap(c, 'di.list');
-        const field = identAt(src, startOf(cap(c, 'di.field')));
-        const fnNode = cap(c, 'di.fn');
-        const fn = identAt(src, startOf(fnNode));
-        // Walk up nested initializer lists to the declaration: `.ops = { .f = fn }` in `struct T v`.
-        const fields: string[] = [];
-        let at = startOf(list);
-        let decl = declLists.get(at);
-        for (let guard = 0; !decl && guard < 16; guard++) {
-          const up = nestedLists.get(at);
-          if (!up) break;
-          if (up.field) fields.unshift(up.field);
-          at = up.parent;
-          decl = declLists.get(at);
+  /** Pass 2: calls, field calls, initializers, writes, enums, fields, macros, errors. */
+  collectFacts(): void {
+    const mt = this.mt;
+    const out = this.out;
+    for (let m = 0; m < mt.count; m++) {
+      switch (mt.pattern[m]) {
+        case 5:
+          this.call(m);
+          break;
+        case 6:
+          this.fieldCall(m);
+          break;
+        case 8:
+          this.designatedInit(m);
+          break;
+        case 11:
+          this.assignment(m);
+          break;
+        case 12:
+          this.update(m);
+          break;
+        case 13: {
+          const body = mt.get(m, 'e.body');
+          const name = mt.find(m, 'e.name');
+          this.enumName = name >= 0 ? this.ident(name) : null;
+          this.enumBodyEnd = mt.end(body);
+          this.enumBlock = mt.row(body) + 1;
+          this.nextValue = 0n;
+          break;
         }
-        const fi = scopeAt(startOf(fnNode));
-        out.fnRefs.push({
-          fn,
-          kind: 'init',
-          member: {
-            rootType: decl?.type ?? null,
-            root: decl?.var ?? '',
-            path: fields.join('.'),
-            field,
-            param: -1,
-          },
-          via: decl?.var ?? '',
-          entry: null,
-          funcIdx: fi,
-          line: rowOf(fnNode) + 1,
-        });
-        break;
-      }
-      case 11: {
-        const lhs = cap(c, 'as.lhs');
-        const rhs = cap(c, 'as.rhs');
-        const at = startOf(lhs);
-        const fi = scopeAt(at);
-        const lhsEnd = lhs.endIndex;
-        const rhsStart = startOf(rhs);
-        const op = src.slice(lhsEnd, rhsStart).trim();
-        const path = parseAccessPath(src.slice(at, lhsEnd));
-        const mem = path ? memberOf(path, fi) : null;
-        if (!mem) break;
-        const rhsText = src.slice(rhsStart, Math.min(rhs.endIndex, rhsStart + 400));
-        let bit: string | null = null;
-        if (op === '|=') bit = bitName(rhsText, false);
-        else if (op === '&=') bit = bitName(rhsText, true);
-        out.writes.push({
-          member: mem,
-          op,
-          bit,
-          value: clip(rhsText, 100),
-          funcIdx: fi,
-          line: rowOf(lhs) + 1,
-          via: null,
-        });
-        const fnName = op === '=' ? bareIdentifier(rhsText) : null;
-        if (fnName && fnName !== 'NULL') {
-          out.fnRefs.push({
-            fn: fnName,
-            kind: 'assign',
-            member: mem,
-            via: '',
-            entry: null,
-            funcIdx: fi,
-            line: rowOf(lhs) + 1,
-          });
+        case 14:
+          this.enumerator(m);
+          break;
+        case 19: {
+          const fname = mt.get(m, 'f.name');
+          const sname = this.structAt(mt.start(fname));
+          if (sname)
+            out.fields.push([sname, this.ident(fname), this.ident(mt.get(m, 'f.type')), mt.row(fname) + 1]);
+          break;
         }
-        break;
-      }
-      case 12: {
-        const lhs = cap(c, 'up.lhs');
-        const up = cap(c, 'up');
-        const at = startOf(lhs);
-        const fi = scopeAt(at);
-        const upStart = startOf(up);
-        const lhsEnd = lhs.endIndex;
-        const op = upStart < at ? src.slice(upStart, at).trim() : src.slice(lhsEnd, up.endIndex).trim();
-        const path = parseAccessPath(src.slice(at, lhsEnd));
-        const mem = path ? memberOf(path, fi) : null;
-        if (mem)
-          out.writes.push({
-            member: mem,
-            op,
-            bit: null,
-            value: null,
-            funcIdx: fi,
-            line: rowOf(lhs) + 1,
-            via: null,
-          });
-        break;
-      }
-      case 13: {
-        const body = cap(c, 'e.body');
-        const name = capOpt(c, 'e.name');
-        enumName = name ? identAt(src, startOf(name)) : null;
-        enumBodyEnd = body.endIndex;
-        enumBlock = rowOf(body) + 1;
-        nextValue = 0n;
-        break;
-      }
-      case 14: {
-        const nameNode = cap(c, 'ec.name');
-        const at = startOf(nameNode);
-        const name = identAt(src, at);
-        const valNode = capOpt(c, 'ec.value');
-        let value: bigint | null;
-        let expr: string | null = null;
-        if (valNode) {
-          expr = clip(valNode.text, 200);
-          value = evalIntExpr(valNode.text, env);
-        } else value = nextValue;
-        if (value !== null) enumEnv.set(name, value);
-        nextValue = value === null ? null : value + 1n;
-        const inBody = at < enumBodyEnd;
-        out.enums.push([
-          inBody ? enumName : null,
-          name,
-          value === null ? null : value.toString(),
-          expr,
-          rowOf(nameNode) + 1,
-          inBody ? enumBlock : 0,
-        ]);
-        break;
-      }
-      case 19: {
-        const type = cap(c, 'f.type');
-        const fname = cap(c, 'f.name');
-        const sname = structAt(startOf(fname));
-        if (sname)
-          out.fields.push([
-            sname,
-            identAt(src, startOf(fname)),
-            identAt(src, startOf(type)),
-            rowOf(fname) + 1,
-          ]);
-        break;
-      }
-      case 20: {
-        const name = cap(c, 'm.name');
-        const value = capOpt(c, 'm.value');
-        const n = identAt(src, startOf(name));
-        const v = value ? value.text.trim() : null;
-        if (v !== null && v.length < 200) defineEnv.set(n, v);
-        out.macros.push([n, rowOf(name) + 1, 0, v === null ? null : clip(v, 200)]);
-        break;
-      }
-      case 21: {
-        const name = cap(c, 'mf.name');
-        out.macros.push([identAt(src, startOf(name)), rowOf(name) + 1, 1, null]);
-        break;
-      }
-      case 22: {
-        out.errors++;
-        if (out.errorLines.length < 50) out.errorLines.push(rowOf(cap(c, 'err')) + 1);
-        break;
+        case 20: {
+          const name = mt.get(m, 'm.name');
+          const value = mt.find(m, 'm.value');
+          const n = this.ident(name);
+          const v = value >= 0 ? this.text(value).trim() : null;
+          if (v !== null && v.length < 200) this.defineEnv.set(n, v);
+          out.macros.push([n, mt.row(name) + 1, 0, v === null ? null : clip(v, 200)]);
+          break;
+        }
+        case 21: {
+          const name = mt.get(m, 'mf.name');
+          out.macros.push([this.ident(name), mt.row(name) + 1, 1, null]);
+          break;
+        }
+        case 22:
+          out.errors++;
+          if (out.errorLines.length < 50) out.errorLines.push(mt.row(mt.get(m, 'err')) + 1);
+          break;
       }
     }
   }
 
-  // Top-level registration macros (module_init, DECLARE_WORK, DEFINE_TIMER...).
-  TOPLEVEL_RE.lastIndex = 0;
-  for (let m = TOPLEVEL_RE.exec(rawText); m !== null; m = TOPLEVEL_RE.exec(rawText)) {
-    const reg = TOPLEVEL_REGISTRATIONS[m[1]!]!;
-    const args = splitArgs(m[2]!);
-    const fn = bareIdentifier(args[reg.fn] ?? '');
-    if (!fn) continue;
-    const line = lineOf(rawText, m.index);
-    const obj = reg.fn > 0 ? bareIdentifier(args[0] ?? '') : null;
-    out.fnRefs.push({
+  private call(m: number): void {
+    const mt = this.mt;
+    const n = mt.get(m, 'c.fn');
+    const at = mt.start(n);
+    const fi = this.scopeAt(at);
+    const name = identAt(this.src, at);
+    if (fi >= 0) this.out.calls.push([fi, name, mt.row(n) + 1]);
+    if (INTERESTING_CALLS.has(name)) this.interesting(name, n, fi);
+  }
+
+  private fieldCall(m: number): void {
+    const mt = this.mt;
+    const fe = mt.get(m, 'fc.fe');
+    const fi = this.scopeAt(mt.start(fe));
+    if (fi < 0) return;
+    const text = this.text(fe);
+    const path = parseAccessPath(text);
+    const mem = path ? this.memberOf(path, fi) : null;
+    if (mem) this.out.fieldCalls.push([fi, mem, mt.row(fe) + 1, clip(text, 120)]);
+  }
+
+  private designatedInit(m: number): void {
+    const mt = this.mt;
+    const list = mt.get(m, 'di.list');
+    const field = this.ident(mt.get(m, 'di.field'));
+    const fnNode = mt.get(m, 'di.fn');
+    const fn = this.ident(fnNode);
+    // Walk up nested initializer lists to the declaration: `.ops = { .f = fn }` in `struct T v`.
+    const fields: string[] = [];
+    let at = mt.start(list);
+    let decl = this.declLists.get(at);
+    for (let guard = 0; !decl && guard < 16; guard++) {
+      const up = this.nestedLists.get(at);
+      if (!up) break;
+      if (up.field) fields.unshift(up.field);
+      at = up.parent;
+      decl = this.declLists.get(at);
+    }
+    this.out.fnRefs.push({
       fn,
-      kind: 'top',
-      member: obj ? { rootType: null, root: obj, path: '', field: '', param: -1 } : null,
-      via: m[1]!,
-      entry: reg.kind,
-      funcIdx: -1,
-      line,
+      kind: 'init',
+      member: {
+        rootType: decl?.type ?? null,
+        root: decl?.var ?? '',
+        path: fields.join('.'),
+        field,
+        param: -1,
+      },
+      via: decl?.var ?? '',
+      entry: null,
+      funcIdx: this.scopeAt(mt.start(fnNode)),
+      line: mt.row(fnNode) + 1,
     });
   }
-  return out;
 
-  function handleInteresting(name: string, idNode: Node, fi: number): void {
-    const call = idNode.parent;
-    const argsNode = call?.childForFieldName('arguments');
-    if (!argsNode) return;
-    const args = splitArgs(argsNode.text);
-    const line = rowOf(idNode) + 1;
+  private assignment(m: number): void {
+    const mt = this.mt;
+    const src = this.src;
+    const lhs = mt.get(m, 'as.lhs');
+    const rhs = mt.get(m, 'as.rhs');
+    const at = mt.start(lhs);
+    const fi = this.scopeAt(at);
+    const lhsEnd = mt.end(lhs);
+    const rhsStart = mt.start(rhs);
+    const op = src.slice(lhsEnd, rhsStart).trim();
+    const path = parseAccessPath(src.slice(at, lhsEnd));
+    const mem = path ? this.memberOf(path, fi) : null;
+    if (!mem) return;
+    const rhsText = src.slice(rhsStart, Math.min(mt.end(rhs), rhsStart + 400));
+    let bit: string | null = null;
+    if (op === '|=') bit = bitName(rhsText, false);
+    else if (op === '&=') bit = bitName(rhsText, true);
+    const line = mt.row(lhs) + 1;
+    this.out.writes.push({ member: mem, op, bit, value: clip(rhsText, 100), funcIdx: fi, line, via: null });
+    const fnName = op === '=' ? bareIdentifier(rhsText) : null;
+    if (fnName && fnName !== 'NULL')
+      this.out.fnRefs.push({
+        fn: fnName,
+        kind: 'assign',
+        member: mem,
+        via: '',
+        entry: null,
+        funcIdx: fi,
+        line,
+      });
+  }
+
+  private update(m: number): void {
+    const mt = this.mt;
+    const src = this.src;
+    const lhs = mt.get(m, 'up.lhs');
+    const up = mt.get(m, 'up');
+    const at = mt.start(lhs);
+    const fi = this.scopeAt(at);
+    const upStart = mt.start(up);
+    const lhsEnd = mt.end(lhs);
+    const op = upStart < at ? src.slice(upStart, at).trim() : src.slice(lhsEnd, mt.end(up)).trim();
+    const path = parseAccessPath(src.slice(at, lhsEnd));
+    const mem = path ? this.memberOf(path, fi) : null;
+    if (mem)
+      this.out.writes.push({
+        member: mem,
+        op,
+        bit: null,
+        value: null,
+        funcIdx: fi,
+        line: mt.row(lhs) + 1,
+        via: null,
+      });
+  }
+
+  private enumerator(m: number): void {
+    const mt = this.mt;
+    const nameNode = mt.get(m, 'ec.name');
+    const at = mt.start(nameNode);
+    const name = identAt(this.src, at);
+    const valNode = mt.find(m, 'ec.value');
+    let value: bigint | null;
+    let expr: string | null = null;
+    if (valNode >= 0) {
+      const text = this.text(valNode);
+      expr = clip(text, 200);
+      value = evalIntExpr(text, this.env);
+    } else value = this.nextValue;
+    if (value !== null) this.enumEnv.set(name, value);
+    this.nextValue = value === null ? null : value + 1n;
+    const inBody = at < this.enumBodyEnd;
+    this.out.enums.push([
+      inBody ? this.enumName : null,
+      name,
+      value === null ? null : value.toString(),
+      expr,
+      mt.row(nameNode) + 1,
+      inBody ? this.enumBlock : 0,
+    ]);
+  }
+
+  /** Bit operations, callback registrations and their triggers (tables.ts). */
+  private interesting(name: string, idNode: number, fi: number): void {
+    const span = this.mt.parentFieldSpan(idNode, 'arguments');
+    if (!span) return;
+    const args = splitArgs(this.src.substring(span[0], span[1]));
+    const line = this.mt.row(idNode) + 1;
     const bitop = BITOPS[name];
     if (bitop) {
       const addr = args[BITOP_ADDR_ARG[name] ?? 1];
       const bit = args[BITOP_BIT_ARG[name] ?? 0];
       const path = addr ? parseAccessPath(addr) : null;
-      const mem = path ? memberOf(path, fi) : null;
+      const mem = path ? this.memberOf(path, fi) : null;
       if (mem)
-        out.writes.push({
+        this.out.writes.push({
           member: mem,
           op: bitop,
           bit: bit ? clip(bit, 80) : null,
@@ -768,13 +795,21 @@ export function extractFile(rawText: string): FileFacts {
     if (reg) {
       const objText = reg.obj !== undefined ? args[reg.obj] : undefined;
       const objPath = objText ? parseAccessPath(objText) : null;
-      let mem = objPath ? memberOf(objPath, fi) : null;
+      let mem = objPath ? this.memberOf(objPath, fi) : null;
       if (!mem && objPath && objPath.fields.length === 0)
         mem = { rootType: null, root: objPath.root, path: '', field: '', param: -1 };
       for (const ai of reg.fn) {
         const fn = bareIdentifier(args[ai] ?? '');
         if (fn && fn !== 'NULL')
-          out.fnRefs.push({ fn, kind: 'reg', member: mem, via: name, entry: reg.kind, funcIdx: fi, line });
+          this.out.fnRefs.push({
+            fn,
+            kind: 'reg',
+            member: mem,
+            via: name,
+            entry: reg.kind,
+            funcIdx: fi,
+            line,
+          });
       }
       return;
     }
@@ -782,10 +817,32 @@ export function extractFile(rawText: string): FileFacts {
     if (trig && fi >= 0) {
       const objText = args[trig.obj];
       const objPath = objText ? parseAccessPath(objText) : null;
-      let mem = objPath ? memberOf(objPath, fi) : null;
+      let mem = objPath ? this.memberOf(objPath, fi) : null;
       if (!mem && objPath && objPath.fields.length === 0)
         mem = { rootType: null, root: objPath.root, path: '', field: '', param: -1 };
-      if (mem) out.triggers.push([trig.kind, name, mem, fi, line]);
+      if (mem) this.out.triggers.push([trig.kind, name, mem, fi, line]);
+    }
+  }
+
+  /** Top-level registration macros (module_init, DECLARE_WORK, DEFINE_TIMER...). */
+  topLevelRegistrations(rawText: string): void {
+    TOPLEVEL_RE.lastIndex = 0;
+    for (let m = TOPLEVEL_RE.exec(rawText); m !== null; m = TOPLEVEL_RE.exec(rawText)) {
+      const reg = TOPLEVEL_REGISTRATIONS[m[1]!]!;
+      const args = splitArgs(m[2]!);
+      const fn = bareIdentifier(args[reg.fn] ?? '');
+      if (!fn) continue;
+      const line = lineOf(rawText, m.index);
+      const obj = reg.fn > 0 ? bareIdentifier(args[0] ?? '') : null;
+      this.out.fnRefs.push({
+        fn,
+        kind: 'top',
+        member: obj ? { rootType: null, root: obj, path: '', field: '', param: -1 } : null,
+        via: m[1]!,
+        entry: reg.kind,
+        funcIdx: -1,
+        line,
+      });
     }
   }
 }
