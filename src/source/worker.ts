@@ -36,12 +36,24 @@ export function processItem(item: WorkItem): WorkResult {
 
 // tree-sitter trees live in native memory V8 does not see, and node-tree-sitter frees them only in
 // N-API finalizers, which Node 20 runs from the event loop after a GC. A worker allocates little JS
-// garbage, so GCs are rare and trees pile up (RSS grew to GBs on the whole tree). So: collect
-// explicitly every few MB of source parsed, then yield to the loop so the finalizers run.
+// garbage, so GCs are rare and trees could pile up (RSS grew to GBs on the whole tree when every
+// captured node was a JS object with its own finalizer). Trees die young (one per file, dropped
+// when its facts are extracted), so a minor GC every few MB of source parsed frees them, then a
+// yield to the loop runs the finalizers. A forced full GC cost 10-15% of the index build (it also
+// slows the code that runs after it), so it is only the safety net: when the process RSS has grown
+// by FULL_GC_GROWTH since this worker's last full collection.
 setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const GC_EVERY_BYTES = 2 << 20;
+const gc = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
+const GC_EVERY_BYTES = 4 << 20;
+const FULL_GC_GROWTH = 1 << 30;
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+let rssAfterFullGc = process.memoryUsage.rss();
+function collect(): void {
+  if (process.memoryUsage.rss() - rssAfterFullGc > FULL_GC_GROWTH) {
+    gc();
+    rssAfterFullGc = process.memoryUsage.rss();
+  } else gc({ type: 'minor' });
+}
 
 if (parentPort) {
   const port = parentPort;
@@ -55,7 +67,7 @@ if (parentPort) {
         sinceGc += item.size;
         if (sinceGc >= GC_EVERY_BYTES) {
           sinceGc = 0;
-          gc();
+          collect();
           await tick();
         }
       }
