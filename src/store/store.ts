@@ -1655,6 +1655,11 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({ ...toJob(r), payload: elideLong(JSON.parse(r.payload)) }));
   }
 
+  async listHosts(limit = 1000): Promise<string[]> {
+    const rows = await this.db.selectFrom('hosts').select('name').orderBy('name').limit(limit).execute();
+    return rows.map((r) => r.name);
+  }
+
   async stats(): Promise<StoreStats> {
     const count = async (t: 'crashes' | 'buckets' | 'logs' | 'hosts' | 'kernels' | 'analyses') =>
       num(

@@ -330,6 +330,9 @@ export interface Store {
    */
   cancelJob(id: number): Promise<Job | null>;
 
+  /** Host names, sorted, at most `limit` of them (the dashboard's host filter suggests them). */
+  listHosts(limit?: number): Promise<string[]>;
+
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
 }

@@ -53,6 +53,18 @@ describe.each(dialects())('store on %s', (dialect) => {
     if (joined.rule !== 'title') expect(joined.similarity).toBeGreaterThan(0);
   });
 
+  it('lists host names sorted, up to a limit', async () => {
+    await store.ingestLog({
+      text: '[    0.000000] Linux version 6.1.0\n',
+      host: 'zz-last',
+      source: 'boot-zz.log',
+    });
+    const all = await store.listHosts();
+    expect(all).toEqual([...all].sort());
+    expect(all).toEqual(expect.arrayContaining(['A', 'B', 'zz-last']));
+    expect(await store.listHosts(2)).toEqual(all.slice(0, 2));
+  });
+
   it('idempotence: the same log from the same host twice -> one crash', async () => {
     const before = await store.stats();
     const again = await store.ingestLog({ text: machineA, host: 'A', source: 'machine-a.log' });

@@ -188,7 +188,8 @@ export function mountPages(app: Hono<any>, store: Store, opts: PagesOptions = {}
     const now = Date.now();
     const q = parseBucketsQuery((k) => c.req.query(k));
     const data = await store.listBuckets(toBucketFilter(q, now));
-    const hosts = [...new Set(data.items.flatMap((b) => b.hosts))].sort();
+    // Every host the store knows (not only those on this page), capped for a fleet of thousands.
+    const hosts = await store.listHosts(1000);
     return c.html(renderBuckets(data, q, now, hosts));
   };
   app.get('/', bucketsPage);

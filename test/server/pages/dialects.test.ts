@@ -43,6 +43,12 @@ describe.each(dialects())('pages on %s', (dialect) => {
     expect((await get('/?q=nfs_end_page_writeback')).match(/<tr data-search=/g)?.length).toBe(
       search.items.length,
     );
+    // The host filter suggests every host the store knows, also those not on the filtered page.
+    const suggested = [...(await get('/?host=web-01')).matchAll(/<option value="([^"]*)"><\/option>/g)].map(
+      (m) => m[1],
+    );
+    expect(suggested).toEqual(await store.listHosts());
+    expect(suggested.length).toBeGreaterThan(new Set(byHost.items.flatMap((b) => b.hosts)).size);
     const sorted = await get('/?sort=count&order=desc');
     const counts = [...sorted.matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
