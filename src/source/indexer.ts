@@ -278,6 +278,8 @@ export async function indexTree(opts: IndexOptions): Promise<IndexStats> {
         if (f.errors > 0) stats.filesWithParseErrors++;
         stats.parseErrors += f.errors;
       }
+      // Buffered rows go in before this batch's transaction commits.
+      writer.flush();
     });
     const onResults = (results: WorkResult[]): void => {
       apply(results);
