@@ -119,7 +119,11 @@ export function resetIndex(db: Database.Database): void {
 }
 
 export function createIndexes(db: Database.Database): void {
+  // CREATE INDEX sorts with SQLite's external merge sorter, which can use helper threads; at the
+  // end of a build the parsing workers are done, so the cores are free.
+  db.pragma('threads = 2');
   db.exec(INDEXES);
+  db.pragma('threads = 0');
 }
 
 export function hasIndexes(db: Database.Database): boolean {
