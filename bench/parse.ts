@@ -202,6 +202,13 @@ async function main(): Promise<void> {
           `ratio ${(pm / gm).toFixed(3)} (target >= 0.25)`,
       );
     }
+    // Wall-clock time too: V8's compiler and GC threads run beside the parser (counted in CPU time,
+    // overlapped in wall time); grep has none. The target is judged on CPU time, the stricter one.
+    console.log(
+      `wall clock: ${results
+        .map((r) => `${r.mb.toFixed(0)} MB ratio ${(r.grep.seconds / r.parse.seconds).toFixed(3)}`)
+        .join(', ')} (for reference; judged on CPU time above)`,
+    );
     const [a, b] = results as [(typeof results)[0], (typeof results)[0]];
     const growth = (b.parse.cpu / a.parse.cpu) * (a.mb / b.mb) * 2;
     console.log(

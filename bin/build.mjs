@@ -34,19 +34,30 @@ const rewriteTs = {
     );
   },
 };
-await build({
-  entryPoints: ts.map((f) => join(src, f)),
-  outdir: join(out, 'src'),
-  outbase: src,
-  bundle: true,
-  packages: 'external',
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  plugins: [rewriteTs],
-});
+// As npm's `prepare` step (--if-possible) a failed build must not fail `npm ci`: without a stamp
+// bin/ktriage.mjs runs the TypeScript sources, only slower to start.
+const ifPossible = process.argv.includes('--if-possible');
+try {
+  await build({
+    entryPoints: ts.map((f) => join(src, f)),
+    outdir: join(out, 'src'),
+    outbase: src,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    plugins: [rewriteTs],
+  });
+} catch (err) {
+  rmSync(out, { recursive: true, force: true });
+  process.stderr.write(
+    `build: failed, the CLI will run the TypeScript sources through tsx: ${err.message}\n`,
+  );
+  process.exit(ifPossible ? 0 : 1);
+}
 
 // Everything else under src/ (static assets, .mjs worker entries, READMEs) is copied, so that
 // paths relative to a module resolve the same in dist/src/ as in src/.
