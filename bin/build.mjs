@@ -5,22 +5,18 @@
 // Why: tsx's loader (a worker thread, a transform per module) costs ~0.45 s CPU at every start, 4x
 // the CLI's own loading; `ktriage parse` on a 512 MB log spends ~10% of its time there.
 // Types are not checked here (`npm run typecheck` does that); esbuild only strips them.
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { sourceStamp } from './stamp.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const src = join(root, 'src');
 const out = join(root, 'dist');
 
-/** Every file below dir, as paths relative to dir, in a stable order. */
-function walk(dir, base = dir) {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name), base) : [relative(base, join(dir, e.name))]))
-    .sort();
-}
-
-const files = walk(src);
+// Taken before compiling: a source edited during the build leaves dist/ stale, never wrongly current.
+const stamp = sourceStamp(src);
+const files = Object.keys(stamp);
 const ts = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
 rmSync(out, { recursive: true, force: true });
 
@@ -68,12 +64,6 @@ for (const f of files.filter((f) => !ts.includes(f))) {
 // Paths that leave src/ (the dashboard's examples/) resolve through a link at the same depth.
 symlinkSync(join('..', 'examples'), join(out, 'examples'));
 
-// The stamp bin/ktriage.mjs checks: every source file with its size and mtime at build time.
-const stamp = Object.fromEntries(
-  files.map((f) => {
-    const st = statSync(join(src, f));
-    return [f, [st.size, st.mtimeMs]];
-  }),
-);
+// The stamp bin/ktriage.mjs checks (bin/stamp.mjs).
 writeFileSync(join(out, 'stamp.json'), `${JSON.stringify(stamp)}\n`);
 process.stderr.write(`build: ${ts.length} modules -> ${relative(root, out)}/src\n`);
