@@ -22,13 +22,11 @@ export interface RunningServer {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const hostname = opts.hostname ?? '127.0.0.1';
+  // The bind address as it appears in a URL and a Host header (IPv6 literals in brackets).
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
   // A server on loopback answers only to loopback names (DNS rebinding); on other addresses the
   // tokens are the guard, and the names people reach it by are not known here.
-  const allowedHosts =
-    opts.allowedHosts ??
-    (isLoopback(hostname)
-      ? [...loopbackHosts(), hostname.includes(':') ? `[${hostname}]` : hostname]
-      : undefined);
+  const allowedHosts = opts.allowedHosts ?? (isLoopback(hostname) ? [...loopbackHosts(), host] : undefined);
   const app = await createApp({ ...opts, allowedHosts });
   const runJobs = opts.runJobs ?? opts.store.dialect === 'sqlite';
   const runner = runJobs
@@ -44,7 +42,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.on('clientError', (_err, socket) => socket.destroy());
   await runner?.start();
   const port = (server.address() as AddressInfo).port;
-  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
   return {
     url: `http://${host}:${port}`,
     port,
