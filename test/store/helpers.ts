@@ -73,13 +73,14 @@ export async function freshDb(dialect: 'sqlite' | 'postgres'): Promise<TestDb> {
   };
 }
 
-/** Runs the ktriage CLI in a child process. */
-export function runCli(
+/** Runs a command in a child process (cwd: the repository) and collects its output. */
+export function runCollect(
+  cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    const p = spawn(cmd, args, { cwd: repoRoot, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => {
@@ -91,4 +92,12 @@ export function runCli(
     p.on('error', reject);
     p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Runs the ktriage CLI in a child process. */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runCollect(process.execPath, [bin, ...args], env);
 }

@@ -1,13 +1,13 @@
 // `ktriage ingest` shows progress on large inputs (more than 200 inputs or 16 MiB): a bar on a
 // terminal, periodic lines otherwise, nothing on small inputs or with --no-progress. The terminal
 // is a real pseudo-terminal from util-linux `script` (Debian's bsdutils, always installed).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusReports } from './corpus.ts';
-import { bin, repoRoot, runCli } from './helpers.ts';
+import { bin, runCli, runCollect } from './helpers.ts';
 
 const MANY = 240;
 let dir: string;
@@ -19,23 +19,11 @@ function shellQuote(s: string): string {
 }
 
 /** Runs the CLI with stdin, stdout and stderr on a pseudo-terminal; returns what the terminal got. */
-function runOnTerminal(args: string[]): Promise<{ code: number | null; out: string }> {
+async function runOnTerminal(args: string[]): Promise<{ code: number | null; out: string }> {
   const cmd = [process.execPath, bin, ...args].map(shellQuote).join(' ');
-  return new Promise((resolve, reject) => {
-    const p = spawn('script', ['-qec', cmd, '/dev/null'], {
-      cwd: repoRoot,
-      env: { ...process.env, COLUMNS: '120' },
-    });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-    });
-    p.stderr.on('data', (d) => {
-      out += d;
-    });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, out }));
-  });
+  // `script` copies the terminal to its stdout; its own stderr has only its errors.
+  const r = await runCollect('script', ['-qec', cmd, '/dev/null'], { COLUMNS: '120' });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 /**
