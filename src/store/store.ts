@@ -61,6 +61,10 @@ const PG_MOVE_CRASHES = `update crashes as c set bucket_id = v.b, join_rule = v.
   from unnest($1::integer[], $2::integer[], $3::text[], $4::double precision[]) as v(id, b, r, s)
   where c.id = v.id`;
 
+// Constant texts: named prepared statements on every connection, marked once.
+preparePgText(PG_ADD_COUNTS);
+preparePgText(PG_MOVE_CRASHES);
+
 /** PostgreSQL batches that skip stored keys after a unique violation (see pgCareful). */
 const CAREFUL_BATCHES = 16;
 
@@ -653,7 +657,6 @@ export class KyselyStore implements Store {
       const moved = pending.filter((p, i) => `${p.bucketId}|${p.rule}|${p.similarity ?? ''}` !== before[i]);
       // One statement for all moved crashes (each founder of a new bucket is one of them).
       if (moved.length > 0) {
-        preparePgText(PG_MOVE_CRASHES);
         await trx.executeQuery(
           CompiledQuery.raw(PG_MOVE_CRASHES, [
             moved.map((p) => p.id),
@@ -854,7 +857,6 @@ export class KyselyStore implements Store {
     // One statement of four arrays, whatever the number of buckets: a constant text that runs as
     // a named prepared statement (a VALUES list of 4 parameters per bucket was parsed and planned
     // anew for every batch, under the write lock).
-    preparePgText(PG_ADD_COUNTS);
     await trx.executeQuery(
       CompiledQuery.raw(PG_ADD_COUNTS, [
         list.map(([id]) => id),
