@@ -261,6 +261,8 @@ function afterTaint(
   if (tainted) {
     while (i < toks.length && /^[A-Z]{1,18}$/.test(toks[i]!)) taint += toks[i++];
   }
+  // Red Hat kernels print a run of dashes before the release (`Not tainted ------------ 3.10.0-...`).
+  while (i < toks.length && /^-+$/.test(toks[i]!)) i++;
   const release = toks[i] ?? '';
   const build = toks
     .slice(i + 1)

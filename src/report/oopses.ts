@@ -41,6 +41,12 @@ export interface OopsFormat {
   stack?: StackSpec;
   noStackTrace?: boolean;
   corrupted?: boolean;
+  /**
+   * With no reliable frame in the trace, the title names the first `?` frame instead of being
+   * corrupted (kernels without frame pointers print every frame so). Only for formats outside
+   * syzkaller's table: syzkaller calls such reports corrupted, and its titles are kept.
+   */
+  questionableFrames?: boolean;
   kind: CrashKind;
 }
 
@@ -1070,6 +1076,42 @@ const OOPS_TABLE: Oops[] = [
     suppressions: [],
   },
   {
+    // ASSERT_RTNL() (include/linux/rtnetlink.h): a caller that must hold the RTNL lock does not;
+    // a WARN-like dump follows (some kernels print every frame as `?`).
+    header: 'RTNL: assertion failed',
+    kind: 'warning',
+    formats: [
+      {
+        title: re('RTNL: assertion failed'),
+        fmt: 'RTNL: assertion failed in %1',
+        stack: { parts: [CALL_TRACE, 'trace'], skip: ['dump_stack'] },
+        questionableFrames: true,
+        kind: 'warning',
+      },
+    ],
+    suppressions: [],
+  },
+  {
+    // kernel/sysctl_check.c (2.6.x): a table registered with a duplicate or malformed entry; the
+    // trace starts inside the checker (2.6.26 printed it with no `Call Trace:` line).
+    header: 'sysctl table check failed:',
+    kind: 'warning',
+    formats: [
+      {
+        title: re('sysctl table check failed:'),
+        fmt: 'sysctl table check failed in %1',
+        stack: {
+          parts: [CALL_TRACE, 'trace'],
+          parts2: ['trace'],
+          skip: ['set_fail', 'sysctl_check_', 'register_sysctl', 'register_net_sysctl', 'sysctl_head_'],
+        },
+        questionableFrames: true,
+        kind: 'warning',
+      },
+    ],
+    suppressions: [],
+  },
+  {
     header: 'fatal error:',
     kind: 'other',
     formats: [{ title: re('fatal error:'), fmt: 'go runtime error', noStackTrace: true, kind: 'other' }],
@@ -1130,6 +1172,7 @@ function formatShape(f: OopsFormat): OopsFormat {
     stack: stackShape(f.stack),
     noStackTrace: f.noStackTrace,
     corrupted: f.corrupted,
+    questionableFrames: f.questionableFrames,
     kind: f.kind,
   };
 }

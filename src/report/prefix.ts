@@ -197,8 +197,9 @@ function bracketPrefix(
     if (at < rest.length && rest.charCodeAt(at) === 0x20) {
       context = caller ?? CONTEXT_CONSOLE;
       stripped = rest.slice(at + 1);
-    } else if (at === rest.length || (timeTab && caller === null)) {
-      // `[\t68764.975944]Call Trace:`: a tab-padded timestamp glued to the text (some syslog captures).
+    } else if (at === rest.length || (caller === null && (timeTab || level !== null))) {
+      // `[\t68764.975944]Call Trace:`: a tab-padded timestamp glued to the text (some syslog
+      // captures), or `<6>[    1.127622]BUG: ...` after a loglevel (some /dev/kmsg readers).
       context = caller ?? CONTEXT_CONSOLE;
       stripped = rest.slice(at);
     }

@@ -2,7 +2,7 @@
 // window of recent lines plus the reports that are open, and emits each CrashReport when it ends.
 // Memory is bounded by the window, the number of open reports and the per-report line cap, not by
 // the size of the log. Work per line is constant except when a report closes (linear in its size).
-import { checkCorrupted, extractDescription } from './engine.ts';
+import { CORRUPTED_NO_FRAMES, checkCorrupted, extractDescription } from './engine.ts';
 import { extractFields } from './fields.ts';
 import {
   ANY_HEADER,
@@ -664,12 +664,29 @@ export function buildReport(
   const titleLines = lines
     .filter((l) => !l.questionable && !l.cut && (!l.tail || realContext))
     .map((l) => l.text);
-  const desc = extractDescription(titleLines, oops);
+  let desc = extractDescription(titleLines, oops);
+  // `?` frames count only when no reliable frame exists (a kernel without frame pointers prints
+  // every frame so) and the format allows it (see OopsFormat.questionableFrames).
+  let unreliableOnly = false;
+  if (
+    desc.corrupted === CORRUPTED_NO_FRAMES &&
+    desc.format?.questionableFrames === true &&
+    lines.some((l) => l.questionable && !l.cut)
+  ) {
+    const retry = extractDescription(
+      lines.filter((l) => !l.cut && (!l.tail || realContext)).map(reliableText),
+      oops,
+    );
+    if (retry.corrupted === '') {
+      desc = retry;
+      unreliableOnly = true;
+    }
+  }
   let title = desc.title;
   if (title === '') title = titleLines[0] ?? oops.header;
   let corrupted = desc.corrupted;
   if (corrupted === '') {
-    const all = lines.filter((l) => !l.questionable && !l.cut).map((l) => l.text);
+    const all = lines.filter((l) => (unreliableOnly || !l.questionable) && !l.cut).map(reliableText);
     corrupted = checkCorrupted(title, all, desc.format);
   }
   if (vmDisconnected && corrupted === '') corrupted = 'VM disconnected';
@@ -693,6 +710,11 @@ export function buildReport(
     guiltyFrame: titleFrame(finalTitle),
     ...fields,
   };
+}
+
+/** A line's text with its `?` mark dropped (`[<addr>] ? f+0x1/0x2` -> `[<addr>] f+0x1/0x2`). */
+function reliableText(l: ReportLine): string {
+  return l.questionable ? l.text.replace(' ? ', ' ') : l.text;
 }
 
 const TITLE_FRAME = /^(?:<[a-zA-Z0-9_: ]+>)?[a-zA-Z0-9_:]+/;

@@ -2,7 +2,8 @@
 // (transcribed into expected.json / *.right / *.out / calltrace-* files). Where the upstream
 // tool's notion of an oops differs from ours (abrt counts MCE logs and page allocation failures;
 // satyr joins all stacks of a file), the test maps the expectation onto our fields and requires
-// a high agreement rate instead of skipping files; mismatches are printed.
+// a high agreement rate instead of skipping files; mismatches are printed. Each rate's floor is
+// the score reached so far (a ratchet: raise it when the score goes up, never lower it).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,7 +81,7 @@ describe.skipIf(!have && !required)('corpora', () => {
       for (const [what, got, want] of checks)
         res.push([`${c.file} ${what}: ${got} != ${want}`, got === want]);
     }
-    expect(rate('satyr', res)).toBeGreaterThanOrEqual(0.85);
+    expect(rate('satyr', res)).toBeGreaterThanOrEqual(0.93);
   });
 
   it('abrt: the oopses abrt-dump-oops finds, with their kernel version and frames', () => {
@@ -114,7 +115,7 @@ describe.skipIf(!have && !required)('corpora', () => {
       if (traceFuncs.length > 0)
         res.push([`${f}: trace frames missing: ${missing.join(', ')}`, missing.length === 0]);
     }
-    expect(rate('abrt', res)).toBeGreaterThanOrEqual(0.85);
+    expect(rate('abrt', res)).toBeGreaterThanOrEqual(0.9);
   });
 
   it('kerneloops: each oops kerneloops submits starts a report of ours holding its frames', () => {
@@ -140,7 +141,7 @@ describe.skipIf(!have && !required)('corpora', () => {
         res.push([`${f}: frames missing: ${missing.join(', ')}`, missing.length === 0]);
       }
     }
-    expect(rate('kerneloops', res)).toBeGreaterThanOrEqual(0.8);
+    expect(rate('kerneloops', res)).toBeGreaterThanOrEqual(1);
   });
 
   it('lkp-tests: the call trace lkp extracts is the report we find', () => {
@@ -172,7 +173,7 @@ describe.skipIf(!have && !required)('corpora', () => {
         lastLine <= 0 || rep.endLine >= lastLine,
       ]);
     }
-    expect(rate('lkp-tests', res)).toBeGreaterThanOrEqual(0.8);
+    expect(rate('lkp-tests', res)).toBeGreaterThanOrEqual(0.87);
   });
 
   it('clearlinux telemetrics: reason line, kernel version, taint, modules and numbered frames', () => {
@@ -220,7 +221,7 @@ describe.skipIf(!have && !required)('corpora', () => {
         }
       }
     }
-    expect(rate('clearlinux', res)).toBeGreaterThanOrEqual(0.81);
+    expect(rate('clearlinux', res)).toBeGreaterThanOrEqual(0.9);
   });
 
   it('kernelci logspec: crash errors with their call traces and hardware', () => {
@@ -297,6 +298,6 @@ describe.skipIf(!have && !required)('corpora', () => {
           res.push([`${c.log}: report holds "${s}"`, !holds(holder.text, s)]);
       }
     }
-    expect(rate('squad', res)).toBeGreaterThanOrEqual(0.95);
+    expect(rate('squad', res)).toBeGreaterThanOrEqual(0.97);
   });
 });

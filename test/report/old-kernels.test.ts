@@ -41,4 +41,106 @@ describe('older kernels', () => {
     expect(r?.title).toBe('BUG: soft lockup in fgetxattr');
     expect(r?.corrupted).toBe(false);
   });
+
+  it('reads a kmsg-style line whose timestamp is glued to the text after a loglevel', () => {
+    const log = [
+      '<6>[    1.127622]BUG: unable to handle kernel NULL pointer dereference at 0000000000000118',
+      '<6>[    1.127622]IP: [<ffffffff816356ee>] _raw_spin_lock+0xe/0x30',
+      '<6>[    1.127622]Oops: 0002 [#1] SMP ',
+      '<6>[    1.127622]Modules linked in: vfat fat',
+      '<6>[    1.127622]Pid: 1949, comm: nepomukservices Not tainted 3.7.4-204.fc18.x86_64 #1 LENOVO 27672LG/27672LG',
+      '<6>[    1.127622]RIP: 0010:[<ffffffff816356ee>]  [<ffffffff816356ee>] _raw_spin_lock+0xe/0x30',
+      '<6>[    1.127622]Call Trace:',
+      '<6>[    1.127622]  [<ffffffffa0646487>] fat_detach+0x27/0xd0 [fat]',
+      '<6>[    1.127622]  [<ffffffffa0646588>] fat_evict_inode+0x58/0x60 [fat]',
+      '<6>[    1.127622]  [<ffffffff811ae072>] evict+0xa2/0x1a0',
+      '<6>[    1.127622]Code: 48 89 e5 <f0> 66 0f c1 07',
+    ].join('\n');
+    const [r, ...rest] = parseLog(log);
+    expect(rest).toEqual([]);
+    expect(r?.title).toBe('BUG: unable to handle kernel NULL pointer dereference in fat_detach');
+    expect(r?.corrupted).toBe(false);
+    expect(r?.kernelRelease).toBe('3.7.4-204.fc18.x86_64');
+    expect(r?.modules).toEqual(['vfat', 'fat']);
+    expect(r?.frames.map((f) => f.func)).toEqual(['fat_detach', 'fat_evict_inode', 'evict']);
+    expect(r?.endLine).toBe(11);
+  });
+
+  it('names an RTNL assertion by its caller, from `?` frames when the kernel printed no other', () => {
+    const log = [
+      '<6>[    7.813765] RTNL: assertion failed at drivers/net/bonding/bond_main.c (4163)',
+      '<6>[    7.813765] CPU: 2 PID: 2834 Comm: avahi-daemon Not tainted 3.12-trunk-amd64 #1 Debian 3.12.3-1~exp1',
+      '<6>[    7.813765] Call Trace:',
+      '<6>[    7.813765]  [<ffffffff8148a996>] ? dump_stack+0x41/0x51',
+      '<6>[    7.813765]  [<ffffffffa06c6273>] ? bond_set_rx_mode+0xb3/0xc0 [bonding]',
+      '<6>[    7.813765]  [<ffffffff813ae9be>] ? __dev_mc_add+0x4e/0x60',
+      '<6>[    7.813765]  [<ffffffff81497af9>] ? system_call_fastpath+0x16/0x1b',
+      '<4>[    7.813766] ---[ end trace 259b43274eeaaa27 ]---',
+    ].join('\n');
+    const [r, ...rest] = parseLog(log);
+    expect(rest).toEqual([]);
+    expect(r?.title).toBe('RTNL: assertion failed in bond_set_rx_mode');
+    expect(r?.kind).toBe('warning');
+    expect(r?.corrupted).toBe(false);
+    expect(r?.frames.every((f) => !f.reliable)).toBe(true);
+    // A reliable frame, where there is one, wins over the `?` ones.
+    const mixed = log.replace('] ? __dev_mc_add', '] __dev_mc_add');
+    expect(parseLog(mixed)[0]?.title).toBe('RTNL: assertion failed in __dev_mc_add');
+  });
+
+  it("keeps syzkaller's verdict on `?`-only traces for the formats of its table", () => {
+    const log = [
+      '[  100.000000] WARNING: CPU: 0 PID: 1 at kernel/foo.c:10 foo_bar+0x10/0x20',
+      '[  100.000001] Modules linked in:',
+      '[  100.000002] CPU: 0 PID: 1 Comm: swapper/0 Not tainted 5.10.0 #1',
+      '[  100.000003] Call Trace:',
+      '[  100.000004]  ? foo_caller+0x1/0x2',
+      '[  100.000005]  ? bar_caller+0x1/0x2',
+      '[  100.000006]  ? baz_caller+0x1/0x2',
+      '[  100.000007] ---[ end trace 0000000000000000 ]---',
+    ].join('\n');
+    const [r] = parseLog(log);
+    expect(r?.title).toBe('WARNING in corrupted');
+    expect(r?.corrupted).toBe(true);
+  });
+
+  it('names a sysctl table check failure by the registering caller, with or without `Call Trace:`', () => {
+    const bare = [
+      '<6>[    3.047228] sysctl table check failed: net/ath1/%parent  Sysctl already exists',
+      '<6>[    3.047228] Pid: 4138, comm: wlanconfig Tainted: P          2.6.26-2-686 #1',
+      '<6>[    3.047228]  [<c0135c88>] set_fail+0x30/0x39',
+      '<6>[    3.047228]  [<c01360b0>] sysctl_check_table+0x41f/0x463',
+      '<6>[    3.047228]  [<c01281b9>] __register_sysctl_paths+0xbe/0x10a',
+      '<6>[    3.047228]  [<c0128220>] register_sysctl_paths+0x1b/0x1d',
+      '<6>[    3.047228]  [<f8e29b53>] ieee80211_sysctl_vattach+0x135/0x21a [wlan]',
+      '<6>[    3.047228]  [<f8e148e1>] ieee80211_vap_setup+0x304/0x30d [wlan]',
+    ].join('\n');
+    const [a] = parseLog(bare);
+    expect(a?.title).toBe('sysctl table check failed in ieee80211_sysctl_vattach');
+    expect(a?.taint).toBe('P');
+    const withHeader = bare.replace(
+      '\n<6>[    3.047228]  [<c0135c88>]',
+      '\n<6>[    3.047228] Call Trace:\n<6>[    3.047228]  [<c0135c88>]',
+    );
+    const [b] = parseLog(withHeader);
+    expect(b?.title).toBe('sysctl table check failed in ieee80211_sysctl_vattach');
+    expect(b?.corrupted).toBe(false);
+  });
+
+  it('reads the release of a Red Hat kernel that prints dashes after the taint', () => {
+    const log = [
+      '[  100.000000] kernel BUG at fs/inode.c:1234!',
+      '[  100.000001] invalid opcode: 0000 [#1] SMP',
+      '[  100.000002] CPU: 1 PID: 42 Comm: umount Not tainted ----------------   3.10.0-33.el7.x86_64 #1',
+      '[  100.000003] RIP: 0010:[<ffffffff811f8a4e>]  [<ffffffff811f8a4e>] evict+0x1ae/0x1b0',
+      '[  100.000004] Call Trace:',
+      '[  100.000005]  [<ffffffff811f9e1b>] iput+0xfb/0x190',
+      '[  100.000006]  [<ffffffff811f49a0>] dput+0xb0/0x1a0',
+      '[  100.000007] Code: 0f 0b <0f> 0b',
+    ].join('\n');
+    const [r] = parseLog(log);
+    expect(r?.kernelRelease).toBe('3.10.0-33.el7.x86_64');
+    expect(r?.kernelBuild).toBe('#1');
+    expect(r?.taint).toBeNull();
+  });
 });
