@@ -262,6 +262,27 @@ const MIGRATIONS: Migration[] = [
       await sql`alter table crashes set (toast_tuple_target = 4080)`.execute(db);
     },
   },
+  {
+    version: 9,
+    name: "crashes: the host checked through the crash's own log on PostgreSQL (one foreign key (log_id, host_id))",
+    async up(db, d) {
+      // A foreign key check locks the referenced row (FOR KEY SHARE). Concurrent writers ingesting
+      // for the same host all locked that one hosts row, once per crash: with 4 writers the
+      // crashes -> hosts check was ~25% of the server's CPU (40k crashes: 5.3 -> 3.9 CPU-s
+      // without it). A crash's host is its log's host, so one key (log_id, host_id) -> logs
+      // checks both the log and the host against the writer's own new log row (logs -> hosts
+      // still checks the host, once per log). Stricter than before: a crash cannot name another
+      // host than its log's. SQLite's checks take no locks (one writer): it keeps its two keys.
+      if (d !== 'postgres') return;
+      await sql`alter table logs add constraint logs_id_host unique (id, host_id)`.execute(db);
+      await sql`alter table crashes
+        drop constraint if exists crashes_host_id_fkey,
+        drop constraint if exists crashes_log_id_fkey,
+        add constraint crashes_log_host_fkey foreign key (log_id, host_id) references logs (id, host_id)`.execute(
+        db,
+      );
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -127,6 +127,15 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
         const opts = await sql<{ reloptions: string[] | null }>`
           select reloptions from pg_class where relname = 'crashes'`.execute(store.opened.db);
         expect(opts.rows[0]?.reloptions).toContain('toast_tuple_target=4080');
+        // Migration 9: the crash's host checked through its log, one key (log_id, host_id).
+        const keys = await sql<{ conname: string }>`
+          select conname from pg_constraint where conrelid = 'crashes'::regclass and contype = 'f'`.execute(
+          store.opened.db,
+        );
+        const names = keys.rows.map((r) => r.conname);
+        expect(names).toContain('crashes_log_host_fkey');
+        expect(names).not.toContain('crashes_host_id_fkey');
+        expect(names).not.toContain('crashes_log_id_fkey');
       }
       const kept = await store.getCrash(oldId);
       expect(kept?.report).toEqual(other.report);
@@ -146,6 +155,55 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
       const bucket = await store.getBucket(Number(row.bucket_id));
       expect(bucket?.count).toBe(3);
       expect((await store.stats()).crashes).toBe(before.length + 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.each(dialects())('crash row references on %s', (dialect) => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await freshDb(dialect);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("refuses a crash whose log, host or kernel does not exist, or (PostgreSQL) whose host is not its log's", async () => {
+    const store = await openStore(db.url);
+    try {
+      const r = await store.ingestLog({ text: machineA, host: 'A', source: 'machine-a.log' });
+      await store.ingestLog({ text: machineB, host: 'B', source: 'machine-b.log' });
+      const d = store.opened.db;
+      const row = await d
+        .selectFrom('crashes')
+        .selectAll()
+        .where('id', '=', r.crashes[0]!.crashId)
+        .executeTakeFirstOrThrow();
+      const hostB = await d
+        .selectFrom('hosts')
+        .select('id')
+        .where('name', '=', 'B')
+        .executeTakeFirstOrThrow();
+      const copy = (over: Partial<typeof row>) =>
+        d
+          .insertInto('crashes')
+          .values({
+            ...row,
+            id: undefined as unknown as number,
+            content_hash: `${row.content_hash}-x`,
+            ...over,
+          })
+          .execute();
+      await expect(copy({ log_id: 999_999 })).rejects.toThrow(/foreign key/i);
+      await expect(copy({ host_id: 999_999 })).rejects.toThrow(/foreign key/i);
+      await expect(copy({ kernel_id: 999_999 })).rejects.toThrow(/foreign key/i);
+      // Another existing host than the log's: PostgreSQL's (log_id, host_id) key refuses it.
+      if (dialect === 'postgres') await expect(copy({ host_id: hostB.id })).rejects.toThrow(/foreign key/i);
+      // The same row with its own references goes in (the refusals above were the references).
+      await copy({});
+      expect((await store.stats()).crashes).toBe(3);
     } finally {
       await store.close();
     }
