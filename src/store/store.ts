@@ -122,6 +122,9 @@ export function crashRowValues(c: PreparedCrash, r: CrashRowRefs): unknown[] {
   ];
 }
 
+/** Values per SQLite IN list of a lookup (sqliteIn). */
+const SQLITE_IN_LIST = 100;
+
 /** 100 rows x 16 columns stays far below SQLite's 32,766 parameter limit. */
 const CRASH_ROWS_PER_STMT = 100;
 
@@ -234,7 +237,8 @@ export class KyselyStore implements Store {
   private checkpointer: Checkpointer | null = null;
   private generation = '';
   private readonly hostIds = new Map<string, number>();
-  private readonly kernelIds = new Map<string, number>();
+  /** Kernel ids by release, then build (no key string built per crash). */
+  private readonly kernelIds = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly o: OpenedDb,
@@ -367,6 +371,7 @@ export class KyselyStore implements Store {
   // such waits can never form a cycle (and the lock holder inserts none of them).
 
   private async hostIdsFor(trx: Db, names: string[]): Promise<Map<string, number>> {
+    if (names.every((n) => this.hostIds.has(n))) return this.hostIds;
     const missing = [...new Set(names)].filter((n) => !this.hostIds.has(n)).sort();
     for (const part of chunks(missing)) {
       await trx
@@ -380,14 +385,19 @@ export class KyselyStore implements Store {
     return this.hostIds;
   }
 
-  private async kernelIdsFor(
-    trx: Db,
-    keys: { release: string; build: string }[],
-  ): Promise<Map<string, number>> {
+  /** The stored kernel id of a crash's release and build (after kernelIdsFor). */
+  private kernelIdOf(c: PreparedCrash): number {
+    return this.kernelIds.get(c.kernelRelease)!.get(c.kernelBuild)!;
+  }
+
+  private async kernelIdsFor(trx: Db, logs: PreparedLog[]): Promise<void> {
     const k = (r: string, b: string) => `${r}\n${b}`;
     const missing = new Map<string, { release: string; build: string }>();
-    for (const x of keys)
-      if (!this.kernelIds.has(k(x.release, x.build))) missing.set(k(x.release, x.build), x);
+    // Nearly always every kernel is known: a lookup per crash, no key or object made.
+    for (const l of logs)
+      for (const c of l.crashes)
+        if (this.kernelIds.get(c.kernelRelease)?.get(c.kernelBuild) === undefined)
+          missing.set(k(c.kernelRelease, c.kernelBuild), { release: c.kernelRelease, build: c.kernelBuild });
     const sorted = [...missing].sort((a, b) => cmp(a[0], b[0])).map(([, v]) => v);
     for (const part of chunks(sorted)) {
       await trx
@@ -404,19 +414,29 @@ export class KyselyStore implements Store {
           part.map((p) => p.release),
         )
         .execute();
-      for (const r of rows) this.kernelIds.set(k(r.release, r.build), num(r.id));
+      for (const r of rows) {
+        const builds = this.kernelIds.get(r.release) ?? new Map<string, number>();
+        this.kernelIds.set(r.release, builds);
+        builds.set(r.build, num(r.id));
+      }
     }
-    return this.kernelIds;
   }
 
   /** Stored logs among these (host id, sha256) pairs: key `host:sha` -> log id. */
   private async findLogs(trx: Db, pairs: { hid: number; sha: string }[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (this.o.sqlite) {
-      const st = this.stmt('select id from logs where host_id = ? and sha256 = ?');
-      for (const p of pairs) {
-        const r = st.get(p.hid, p.sha) as { id: number } | undefined;
-        if (r) out.set(`${p.hid}:${p.sha}`, r.id);
+      for (const [hid, shas] of groupBy(
+        pairs,
+        (p) => p.hid,
+        (p) => p.sha,
+      )) {
+        const rows = this.sqliteIn<{ id: number; sha256: string }>(
+          'select id, sha256 from logs where host_id = ? and sha256 in',
+          hid,
+          shas,
+        );
+        for (const r of rows) out.set(`${hid}:${r.sha256}`, r.id);
       }
       return out;
     }
@@ -450,12 +470,17 @@ export class KyselyStore implements Store {
         similarity: r.similarity,
       });
     if (this.o.sqlite) {
-      const st = this.stmt(
-        'select id, content_hash, bucket_id, join_rule, similarity from crashes where host_id = ? and content_hash = ?',
-      );
-      for (const p of pairs) {
-        const r = st.get(p.hid, p.hash) as CrashIdRow | undefined;
-        if (r) put(p.hid, r);
+      for (const [hid, hashes] of groupBy(
+        pairs,
+        (p) => p.hid,
+        (p) => p.hash,
+      )) {
+        const rows = this.sqliteIn<CrashIdRow>(
+          'select id, content_hash, bucket_id, join_rule, similarity from crashes where host_id = ? and content_hash in',
+          hid,
+          hashes,
+        );
+        for (const r of rows) put(hid, r);
       }
       return out;
     }
@@ -481,11 +506,12 @@ export class KyselyStore implements Store {
   private async loadSignatures(trx: Db, bucketer: Bucketer, keys: string[]): Promise<void> {
     const unknown = [...new Set(keys)].filter((k) => !bucketer.knows(k));
     if (this.o.sqlite) {
-      const st = this.stmt('select bucket_id from signatures where sig_key = ?');
-      for (const k of unknown) {
-        const r = st.get(k) as { bucket_id: number } | undefined;
-        if (r) bucketer.remember(k, r.bucket_id);
-      }
+      const rows = this.sqliteIn<{ sig_key: string; bucket_id: number }>(
+        'select sig_key, bucket_id from signatures where sig_key in',
+        undefined,
+        unknown,
+      );
+      for (const r of rows) bucketer.remember(r.sig_key, r.bucket_id);
       return;
     }
     for (const part of chunks(unknown)) {
@@ -513,10 +539,7 @@ export class KyselyStore implements Store {
       trx,
       logs.map((l) => l.host),
     );
-    const kernelIds = await this.kernelIdsFor(
-      trx,
-      logs.flatMap((l) => l.crashes.map((c) => ({ release: c.kernelRelease, build: c.kernelBuild }))),
-    );
+    await this.kernelIdsFor(trx, logs);
     const hid = (l: PreparedLog) => hostIds.get(l.host)!;
 
     // Logs: existing (host, sha256) pairs are duplicates; the rest are inserted.
@@ -594,7 +617,7 @@ export class KyselyStore implements Store {
         id: p.id,
         logId: logIds[p.logIndex]!,
         hostId: hid(l),
-        kernelId: kernelIds.get(`${c.kernelRelease}\n${c.kernelBuild}`)!,
+        kernelId: this.kernelIdOf(c),
         receivedAt: l.receivedAt,
         bucketId: p.bucketId,
         rule: p.rule,
@@ -848,6 +871,8 @@ export class KyselyStore implements Store {
     const list = [...per].sort((a, b) => a[0] - b[0]);
     if (list.length === 0) return;
     if (this.o.sqlite) {
+      // One call per bucket: measured as fast as one UPDATE ... FROM json_each over all of them,
+      // and faster than a 100-row VALUES list.
       const st = this.stmt(
         'update bucket_counts set count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) where bucket_id = ?',
       );
@@ -922,6 +947,26 @@ export class KyselyStore implements Store {
     }
     const one = this.stmt(head + tuple);
     for (; k < rows.length; k++) one.run(rows[k]!);
+  }
+
+  /**
+   * SQLite: the rows of `head (?, ..., ?)` for a list of values, 100 per call through one cached
+   * statement (a short last part is padded with its first value, which IN ignores). Measured on
+   * 1,000 misses in a 100k-row unique index: ~4x faster than a call per value, ~2x faster than
+   * one `IN (select value from json_each(?))`, which builds and sorts a temporary table.
+   */
+  private sqliteIn<R>(head: string, first: unknown, values: unknown[]): R[] {
+    const n = SQLITE_IN_LIST;
+    const st = this.stmt(`${head} (${Array(n).fill('?').join(',')})`);
+    const out: R[] = [];
+    for (let k = 0; k < values.length; k += n) {
+      const part = values.slice(k, k + n);
+      while (part.length < n) part.push(part[0]);
+      // `first`: the value of a `?` before the list (a host id), if the statement has one.
+      const rows = (first === undefined ? st.all(...part) : st.all(first, ...part)) as R[];
+      for (const r of rows) out.push(r);
+    }
+    return out;
   }
 
   private async maxId(trx: Db, table: 'buckets' | 'crashes' | 'logs'): Promise<number> {
