@@ -142,6 +142,8 @@ interface OpenReport {
   /** Consecutive lines that look like no part of an oops (the report has ended in all but name). */
   quiet: number;
   tailLeft: number;
+  /** Its newest line is part of a module list (`Modules linked in:` or a continuation of one). */
+  inModules: boolean;
   /** Where the next line of this context may be in the current chunk (see nextOwnLine). */
   needle: string;
   nextChunk: number;
@@ -418,6 +420,8 @@ export class CrashLogParser {
       const r = this.open[i]!;
       if (prefix.context === r.context || (r.cpuTraceback && isCpuContext(prefix.context))) {
         this.append(r, prefix, lineNo);
+      } else if (prefix.context === CONTEXT_NONE && continuesModules(r, prefix.stripped, lineNo)) {
+        this.appendModules(r, prefix.stripped, lineNo);
       } else if (lineNo - r.lastSeen > (r.tail ? TAIL_LINES : this.idleLines)) {
         this.close(r);
       }
@@ -519,6 +523,7 @@ export class CrashLogParser {
       tail: false,
       quiet: 0,
       tailLeft: 0,
+      inModules: false,
       // The caller id after `[` and its padding (`T1234]`): every console line has a `[`, so a
       // search for the whole context would stop at each of them.
       needle: prefix.context.replace(/^\[ */, ''),
@@ -556,8 +561,19 @@ export class CrashLogParser {
       }
       r.lines.push({ text, lineNo, questionable: false, cut, tail });
     }
+    r.inModules = isModuleLine(r, text);
     r.quiet = REPORTISH.test(text) ? 0 : r.quiet + 1;
     if (r.lines.length >= this.maxReportLines || r.quiet >= QUIET_LINES) this.close(r);
+  }
+  /**
+   * An unprefixed module-list line inside a console report (see continuesModules): kept for its
+   * fields only (cut), so titles and the corrupted checks see the report as syzkaller does.
+   */
+  private appendModules(r: OpenReport, text: string, lineNo: number): void {
+    r.lastSeen = lineNo;
+    r.lines.push({ text, lineNo, questionable: false, cut: true, tail: false });
+    r.inModules = true;
+    if (r.lines.length >= this.maxReportLines) this.close(r);
   }
 
   private close(r: OpenReport): void {
@@ -710,6 +726,35 @@ export function buildReport(
     guiltyFrame: titleFrame(finalTitle),
     ...fields,
   };
+}
+
+// Module names with taint marks (`vboxdrv(OE)`), space-separated, optionally `[last unloaded: m]`.
+// Linear: each repetition starts with whitespace, which a name cannot hold.
+const MODULE_WORDS =
+  /^\s*[\w-]+(?:\([A-Z+-]+\))?(?:\s+[\w-]+(?:\([A-Z+-]+\))?)*\s*(?:\[last unloaded: [\w-]+\]\s*)?$/;
+/** A stack dump line (`ffff8801c4b49e88 ffffffffa0646487 ...`) also consists of words. */
+const HEX_WORD = /^\s*[0-9a-f]{8,}(?:\s|$)/;
+
+/** Whether a line continues a module list (names only; not a stack dump). */
+function isModuleWords(text: string): boolean {
+  return MODULE_WORDS.test(text) && !HEX_WORD.test(text);
+}
+
+/** Whether a report's newest line, `text`, is (part of) its module list. */
+function isModuleLine(r: OpenReport, text: string): boolean {
+  return text.includes('Modules linked in:') || (r.inModules && isModuleWords(text));
+}
+
+/**
+ * Whether an unprefixed line belongs to a console report as part of its module list: a long list
+ * wraps, and some consoles print the wrapped part (or the whole `Modules linked in:` line) with no
+ * timestamp. Only for reports of plain console lines (no caller id: with one, the fast path skips
+ * unprefixed lines and they cannot be told apart), and only next to the report's own lines.
+ */
+function continuesModules(r: OpenReport, text: string, lineNo: number): boolean {
+  if (r.context !== CONTEXT_CONSOLE || r.tail) return false;
+  if (text.includes('Modules linked in:')) return lineNo - r.lastSeen <= 3;
+  return r.inModules && r.lastSeen === lineNo - 1 && isModuleWords(text);
 }
 
 /** A line's text with its `?` mark dropped (`[<addr>] ? f+0x1/0x2` -> `[<addr>] f+0x1/0x2`). */

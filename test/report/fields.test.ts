@@ -197,3 +197,69 @@ describe('several reports', () => {
     expect(reps[0]!.endLine).toBeLessThan(reps[1]!.startLine);
   });
 });
+
+describe('module lists printed without a console prefix', () => {
+  const ts = (l: string) => `[  100.000000] ${l}`;
+  const report = (moduleLines: string[], after: string[] = []) =>
+    [
+      ts('WARNING: CPU: 1 PID: 796 at kernel/sched/core.c:2342 preempt_notifier_register+0x30/0x70'),
+      ...moduleLines,
+      ...after,
+      ts('CPU: 1 PID: 796 Comm: EMT Tainted: G        W  OE   4.2.0-rc2 #1'),
+      ts('RIP: 0010:[<ffffffff8109c740>]  [<ffffffff8109c740>] preempt_notifier_register+0x30/0x70'),
+      ts('Call Trace:'),
+      ts(' [<ffffffff8176ff14>] dump_stack+0x45/0x57'),
+      ts(' [<ffffffff81074a8a>] warn_slowpath_common+0x8a/0xc0'),
+      ts('---[ end trace 0000000000000000 ]---'),
+    ].join('\n');
+
+  it('takes a wrapped continuation with no timestamp into the report', () => {
+    // Only a long line wraps (the kernel's console line limit): 40 modules, then the rest.
+    const many = Array.from({ length: 40 }, (_, i) => `mod${i}`);
+    const [w] = parseLog(
+      report([ts(`Modules linked in: ${many.join(' ')}`), 'pci_stub e1000e video [last unloaded: kvm]']),
+    );
+    expect(w?.modules).toEqual([...many, 'pci_stub', 'e1000e', 'video']);
+    expect(w?.title).toBe('WARNING in preempt_notifier_register');
+    // A short line was not wrapped: what follows it is not taken for modules.
+    const [r] = parseLog(
+      report([
+        ts('Modules linked in: vboxpci(OE) vboxnetadp(OE) joydev'),
+        'pci_stub e1000e video [last unloaded: kvm]',
+      ]),
+    );
+    expect(r?.modules).toEqual(['vboxpci', 'vboxnetadp', 'joydev']);
+    expect(r?.title).toBe('WARNING in preempt_notifier_register');
+  });
+
+  it('takes an unprefixed `Modules linked in:` line a line or two after the report', () => {
+    const [r] = parseLog(
+      report([
+        'registering preempt_notifier while notifiers disabled',
+        'Modules linked in: vboxdrv(OE) joydev',
+      ]),
+    );
+    expect(r?.modules).toEqual(['vboxdrv', 'joydev']);
+    expect(r?.taint).toBe('GWOE');
+  });
+
+  it('does not take an unprefixed stack dump or other text after the module list', () => {
+    const [r] = parseLog(
+      report(
+        [ts('Modules linked in: joydev')],
+        ['ffff880003247cc8 ffffffff8176ff14 0000000000000000', 'usb 1-1: new device'],
+      ),
+    );
+    expect(r?.modules).toEqual(['joydev']);
+  });
+
+  it('leaves unprefixed lines alone in a report of a printk caller id (they cannot be told apart)', () => {
+    const log = [
+      '[  100.000000][ T796] WARNING: CPU: 1 PID: 796 at kernel/sched/core.c:2342 preempt_notifier_register+0x30/0x70',
+      '[  100.000001][ T796] Modules linked in: joydev',
+      'pci_stub e1000e',
+      '[  100.000002][ T796] CPU: 1 PID: 796 Comm: EMT Not tainted 4.2.0-rc2 #1',
+    ].join('\n');
+    expect(parseLog(log)[0]?.modules).toEqual(['joydev']);
+  });
+});
