@@ -118,6 +118,19 @@ export function parsePrefix(raw: string, withTime = true): LinePrefix {
   return otherPrefix(raw, withTime);
 }
 
+/**
+ * Where a console timestamp (`[  271.403835] `) starts after other text on the line, or -1: a
+ * program wrote to the console without ending its line (`/init: 384: .: [  271.4] Kernel panic`),
+ * and the kernel's line begins at the timestamp. Linear: each `[` is looked at once.
+ */
+export function embeddedTimestamp(raw: string): number {
+  for (let b = raw.indexOf('[', 1); b >= 0; b = raw.indexOf('[', b + 1)) {
+    const t = timestampEnd(raw.slice(b, b + 32));
+    if (t > 0 && raw.charCodeAt(b + t) === 0x20) return b;
+  }
+  return -1;
+}
+
 /** parsePrefix of a line that does not start with `[`. */
 function otherPrefix(raw: string, withTime: boolean): LinePrefix {
   const fromSyslog = stripSyslog(raw);

@@ -15,6 +15,7 @@ import {
 import {
   CONTEXT_CONSOLE,
   CONTEXT_NONE,
+  embeddedTimestamp,
   isCallerContext,
   isCpuContext,
   isTaskContext,
@@ -407,7 +408,8 @@ export class CrashLogParser {
     // unless hot): optimised code deopts where it first reaches a call or property access that
     // had no type feedback when it was compiled, and this function is compiled early.
     this.noteHangup(hot, raw);
-    const prefix = parsePrefix(raw, false);
+    let prefix = parsePrefix(raw, false);
+    if (hot && prefix.context === CONTEXT_NONE && this.prefixedSeen) prefix = this.gluedLine(raw, prefix);
     if (prefix.foreign) return;
     if (!this.prefixedSeen && prefix.context !== CONTEXT_NONE) this.prefixedSeen = true;
     if (!this.kernelSeen && (prefix.context !== CONTEXT_NONE || raw.includes('Linux version '))) {
@@ -428,6 +430,16 @@ export class CrashLogParser {
     }
     if (oops) this.start(oops, prefix, lineNo);
     this.toWindow({ prefix, lineNo });
+  }
+
+  /**
+   * A hot unprefixed line in a log of prefixed lines whose kernel line starts after other text
+   * (see embeddedTimestamp): read from the timestamp on, so that the report it may start is of the
+   * console's context and takes the lines that follow.
+   */
+  private gluedLine(raw: string, prefix: LinePrefix): LinePrefix {
+    const at = embeddedTimestamp(raw);
+    return at < 0 ? prefix : parsePrefix(raw.slice(at), false);
   }
 
   /** A hot line with the console-hangup marker: the VM went away (checked for every line). */

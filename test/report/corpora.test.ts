@@ -266,7 +266,7 @@ describe.skipIf(!have && !required)('corpora', () => {
         }
       }
     }
-    expect(rate('kernelci', res)).toBeGreaterThanOrEqual(0.85);
+    expect(rate('kernelci', res)).toBeGreaterThanOrEqual(0.92);
   });
 
   it('squad: the snippet squad extracts is inside one report, and what it excludes is outside', () => {
@@ -298,6 +298,6 @@ describe.skipIf(!have && !required)('corpora', () => {
           res.push([`${c.log}: report holds "${s}"`, !holds(holder.text, s)]);
       }
     }
-    expect(rate('squad', res)).toBeGreaterThanOrEqual(0.97);
+    expect(rate('squad', res)).toBeGreaterThanOrEqual(1);
   });
 });

@@ -263,3 +263,35 @@ describe('module lists printed without a console prefix', () => {
     expect(parseLog(log)[0]?.modules).toEqual(['joydev']);
   });
 });
+
+describe('a kernel line glued to the end of a program line', () => {
+  it('starts the report at the console timestamp, so that it takes the lines after it', () => {
+    const log = [
+      '[  270.000000] IP-Config: no response after 100 secs - giving up',
+      '/init: 384: .: [  271.403835] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000200',
+      '[  271.412757] CPU: 7 UID: 0 PID: 1 Comm: init Not tainted 6.13.0 #1',
+      '[  271.422397] Hardware name: Google Steelix board (DT)',
+      '[  271.427348] Call trace:',
+      '[  271.429782]  show_stack+0x20/0x38 (C)',
+      '[  271.433437]  dump_stack_lvl+0xc8/0xf8',
+      '[  271.440392]  panic+0x3d0/0x438',
+      '[  271.443436]  do_exit+0x84c/0xa28',
+      '[  271.446654]  __arm64_sys_exit+0x20/0x28',
+      '[  271.473256] SMP: stopping secondary CPUs',
+    ].join('\n');
+    const [r, ...rest] = parseLog(log);
+    expect(rest).toEqual([]);
+    expect(r?.title).toBe('kernel panic: Attempted to kill init!');
+    expect(r?.corrupted).toBe(false);
+    expect(r?.hardware).toBe('Google Steelix board (DT)');
+    expect(r?.pid).toBe(1);
+    expect(r?.frames.map((f) => f.func).slice(0, 3)).toEqual(['show_stack', 'dump_stack_lvl', 'panic']);
+    expect(r?.startLine).toBe(2);
+  });
+
+  it('leaves a log without console timestamps as it is', () => {
+    const log = ['foo: [bar] Kernel panic - not syncing: Fatal exception', 'Call Trace:'].join('\n');
+    const [r] = parseLog(log);
+    expect(r?.title).toBe('kernel panic: Fatal exception');
+  });
+});
