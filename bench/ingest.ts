@@ -71,18 +71,19 @@ async function writeAll(store: Awaited<ReturnType<typeof openStore>>, rows: Prep
 
 // ---------------------------------------------------------------------------------------------
 // Raw baseline: the same crash rows, multi-row INSERT in BATCH-row transactions, no ORM, no
-// bucketing (every row points at one pre-made bucket, log, host, kernel).
+// bucketing (every row points at one pre-made bucket and kernel, and at its host and a pre-made
+// log of that host: on PostgreSQL a crash's (log, host) must be a stored log's, migration 9).
 
 // The store's crash columns less the id, which the raw baseline leaves to the database.
 const COLS = CRASH_COLS.filter((c) => c !== 'id');
 
-function rowValues(l: PreparedLog, hostId: number): unknown[][] {
+function rowValues(l: PreparedLog, ref: { hostId: number; logId: number }): unknown[][] {
   // Without the id (first column): the raw baseline leaves it to the database.
   return l.crashes.map((c) =>
     crashRowValues(c, {
       id: 0,
-      logId: 1,
-      hostId,
+      logId: ref.logId,
+      hostId: ref.hostId,
       kernelId: 1,
       receivedAt: l.receivedAt,
       bucketId: 1,
@@ -92,30 +93,34 @@ function rowValues(l: PreparedLog, hostId: number): unknown[][] {
   );
 }
 
-async function seedRefs(url: string, hosts: string[]): Promise<Map<string, number>> {
+async function seedRefs(
+  url: string,
+  hosts: string[],
+): Promise<Map<string, { hostId: number; logId: number }>> {
   const store = await openStore(url);
   const d = store.opened.db;
-  const ids = new Map<string, number>();
+  const ids = new Map<string, { hostId: number; logId: number }>();
   for (const h of hosts) {
     const r = await d.insertInto('hosts').values({ name: h }).returning('id').executeTakeFirstOrThrow();
-    ids.set(h, Number(r.id));
+    const l = await d
+      .insertInto('logs')
+      .values({
+        host_id: Number(r.id),
+        sha256: 'x',
+        source: 'bench',
+        format: 'console',
+        size: 0,
+        received_at: 'x',
+        crash_count: 0,
+        no_crash: 0,
+        warnings: '[]',
+        text: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    ids.set(h, { hostId: Number(r.id), logId: Number(l.id) });
   }
   await d.insertInto('kernels').values({ release: 'x', build: '' }).execute();
-  await d
-    .insertInto('logs')
-    .values({
-      host_id: ids.get(hosts[0]!)!,
-      sha256: 'x',
-      source: 'bench',
-      format: 'console',
-      size: 0,
-      received_at: 'x',
-      crash_count: 0,
-      no_crash: 0,
-      warnings: '[]',
-      text: null,
-    })
-    .execute();
   await d
     .insertInto('buckets')
     .values({
