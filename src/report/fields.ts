@@ -21,6 +21,12 @@ const ARM_FROM = /^\(([A-Za-z_$][\w.$]*)(?:\+(0x[0-9a-f]+)\/(0x[0-9a-f]+))?(?: \
 const ARM_FROM_BARE = /^([A-Za-z_$][\w.$]*) from [A-Za-z_$][\w.$]*\+0x[0-9a-f]+\/0x[0-9a-f]+/;
 // ppc: `[c000000000123456] [c000000000234567] func+0x1/0x2 (unreliable)`.
 
+// A kernel frame the kernel could not name (module init code already freed, a BPF or JIT page):
+// the address alone, `? 0xffffffffc00b7000` or `[<ffffffffc00b7000>] 0xffffffffc00b7000`. Only
+// full-width addresses in the upper half (the kernel's on x86, arm, riscv and ppc, 32 or 64 bits):
+// a shorter one is user space, as the last frame of an s390 trace (`0x3fffd4a1d92`).
+const RAW_FRAME = /^\s*(?:\[<?[0-9a-f]+>?\] ?)?(\? )?0x([89a-f][0-9a-f]{7}|[89a-f][0-9a-f]{15})$/;
+
 const STACK_MARK = /^\s*<(\/?)(IRQ|NMI|SOFTIRQ|TASK|EOI|#DF|#MC|#DB|#BP|#NM|#SS|#VC)>/;
 // Regexes used per line live here, not as literals in the functions (a literal is a new RegExp
 // object each time it is evaluated).
@@ -399,6 +405,15 @@ function stackLine(st: FieldScan, l: ReportLine, t: string, hasOffset: boolean):
     if (f) {
       if (st.inMain && !st.mainDone) st.frames.push(f);
       else if (!st.sawMain) st.fallbackFrames.push(f);
+      return true;
+    }
+  } else if (st.inMain && !st.mainDone && !l.cut && t.includes('0x')) {
+    const raw = RAW_FRAME.exec(t);
+    if (raw) {
+      // func is the address itself: the trace keeps its place, and no symbol is invented.
+      st.frames.push(
+        newFrame(`0x${raw[2]!}`, null, null, null, raw[2]!, raw[1] === undefined, cur, false, null, null),
+      );
       return true;
     }
   }

@@ -100,8 +100,8 @@ function faultingFunction(report: CrashReport): string | null {
 
 /**
  * Normalised frame names of a report, top first: the faulting function (when the register dump
- * names it), then the reliable frames of the main trace, without offsets, compiler suffixes or
- * generic frames, consecutive duplicates collapsed.
+ * names it), then the reliable frames of the main trace, without offsets, compiler suffixes,
+ * generic or unnamed (raw address) frames, consecutive duplicates collapsed.
  */
 export function frameSignature(report: CrashReport): string[] {
   const out: string[] = [];
@@ -109,7 +109,8 @@ export function frameSignature(report: CrashReport): string[] {
   if (top) pushFrame(out, top);
   const frames: Frame[] = report.frames;
   for (const f of frames) {
-    if (!f.reliable) continue;
+    // An unnamed frame's address differs from machine to machine (KASLR, module load order).
+    if (!f.reliable || f.func.startsWith('0x')) continue;
     pushFrame(out, f.func);
   }
   return out;

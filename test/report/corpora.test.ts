@@ -266,7 +266,7 @@ describe.skipIf(!have && !required)('corpora', () => {
         }
       }
     }
-    expect(rate('kernelci', res)).toBeGreaterThanOrEqual(0.92);
+    expect(rate('kernelci', res)).toBeGreaterThanOrEqual(0.98);
   });
 
   it('squad: the snippet squad extracts is inside one report, and what it excludes is outside', () => {

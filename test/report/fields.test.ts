@@ -295,3 +295,38 @@ describe('a kernel line glued to the end of a program line', () => {
     expect(r?.title).toBe('kernel panic: Fatal exception');
   });
 });
+
+describe('frames the kernel could not name', () => {
+  it('keeps a bare kernel address in its place in the trace, reliable or not', () => {
+    const log = [
+      '[    5.269686] BUG: unable to handle page fault for address: 0000000000200286',
+      '[    5.269687] Oops: 0000 [#1] PREEMPT SMP PTI',
+      '[    5.269698] RIP: 0010:string_nocheck+0x19/0x3d',
+      '[    5.285952] Call Trace:',
+      '[    5.285961]  driver_register+0x9e/0xdb',
+      '[    5.285962]  ? 0xffffffffc00b7000',
+      '[    5.285963]  do_one_initcall+0x90/0x1ae',
+      '[    5.285964]  [<ffffffffc00c1000>] 0xffffffffc00c1000',
+      '[    5.285965]  do_init_module+0x4b/0x1fd',
+    ].join('\n');
+    const [r] = parseLog(log);
+    expect(r?.frames.map((f) => [f.func, f.reliable, f.address])).toEqual([
+      ['driver_register', true, null],
+      ['0xffffffffc00b7000', false, 'ffffffffc00b7000'],
+      ['do_one_initcall', true, null],
+      ['0xffffffffc00c1000', true, 'ffffffffc00c1000'],
+      ['do_init_module', true, null],
+    ]);
+  });
+
+  it('does not take a short (user-space) address for a kernel frame', () => {
+    const log = [
+      '[16164.400000] Unable to handle kernel pointer dereference in virtual kernel address space',
+      '[16164.400001] Call Trace:',
+      '[16164.400002] ([<00000000001c0c8a>] will_oops_init+0x2a/0x40)',
+      '[16164.400552]  [<000003fffd4a1d92>] 0x3fffd4a1d92',
+    ].join('\n');
+    const [r] = parseLog(log);
+    expect(r?.frames.some((f) => f.func.startsWith('0x'))).toBe(false);
+  });
+});
