@@ -42,9 +42,10 @@ export interface OopsFormat {
   noStackTrace?: boolean;
   corrupted?: boolean;
   /**
-   * With no reliable frame in the trace, the title names the first `?` frame instead of being
-   * corrupted (kernels without frame pointers print every frame so). Only for formats outside
-   * syzkaller's table: syzkaller calls such reports corrupted, and its titles are kept.
+   * With no reliable frame in the trace, its `?` frames stand in for them (skip rules apply as
+   * usual) instead of the title being corrupted: kernels without frame pointers print every frame
+   * so. Only for formats outside syzkaller's table: syzkaller calls such reports corrupted, and
+   * its titles are kept.
    */
   questionableFrames?: boolean;
   kind: CrashKind;

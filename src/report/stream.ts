@@ -577,6 +577,7 @@ export class CrashLogParser {
     r.quiet = REPORTISH.test(text) ? 0 : r.quiet + 1;
     if (r.lines.length >= this.maxReportLines || r.quiet >= QUIET_LINES) this.close(r);
   }
+
   /**
    * An unprefixed module-list line inside a console report (see continuesModules): kept for its
    * fields only (cut), so titles and the corrupted checks see the report as syzkaller does.
