@@ -1,7 +1,7 @@
 // Structured fields of one report: frames with their stack context, registers by name, Code:
 // bytes, modules, taint, kernel release and build, hardware, CPU/PID/comm, bug location and the
 // messages just before the report. One pass over the report's lines; every regex is single-line.
-import type { ReportLine } from './stream.ts';
+import type { ReportLine } from './build.ts';
 import type { CodeBytes, CrashReport, Frame, FrameContext, SourceLocation } from './types.ts';
 
 export type ReportFields = Omit<

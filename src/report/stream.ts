@@ -2,16 +2,8 @@
 // window of recent lines plus the reports that are open, and emits each CrashReport when it ends.
 // Memory is bounded by the window, the number of open reports and the per-report line cap, not by
 // the size of the log. Work per line is constant except when a report closes (linear in its size).
-import { CORRUPTED_NO_FRAMES, checkCorrupted, extractDescription } from './engine.ts';
-import { extractFields } from './fields.ts';
-import {
-  ANY_HEADER,
-  INFO_MESSAGES_WITH_STACK,
-  LINUX_OOPSES,
-  matchOops,
-  type Oops,
-  REPORT_START_IGNORES,
-} from './oopses.ts';
+import { buildReport, type ReportLine } from './build.ts';
+import { INFO_MESSAGES_WITH_STACK, matchOops, type Oops, REPORT_START_IGNORES } from './oopses.ts';
 import {
   CONTEXT_CONSOLE,
   CONTEXT_NONE,
@@ -22,7 +14,14 @@ import {
   type LinePrefix,
   parsePrefix,
 } from './prefix.ts';
-import { finishTitle, titleToType } from './title.ts';
+import {
+  hasInfoWithStack,
+  LINE_HOT,
+  nextColonHeader,
+  nextNonConsoleLine,
+  plainConsoleEnd,
+  SCAN_LITERALS,
+} from './scan.ts';
 import type { CrashReport } from './types.ts';
 
 export interface ParserOptions {
@@ -51,59 +50,6 @@ const REPORTISH =
 const LOOKBACK_CHARS = 64 * 1024;
 /** A line with a kernel timestamp: the kernel's own output has started. */
 const KERNEL_LINE = /(?:^|\n)(?:<\d+>)?\[ *\d+\.\d+\]/;
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-// The fast path's scan for the next possible header (or the console-hangup marker, so that skipped
-// text needs no second scan). One alternation of ~30 literals runs at ~300 MB/s in V8, one of the
-// 17 long headers still at ~450 MB/s (too many characters can start a match). Instead, native
-// substring searches (indexOf, memchr on the needle's first character: fast when that character is
-// rare in console text, as upper case letters are, slow for common lower case ones):
-// - every header with a colon (`INFO:`, `WARNING:`, `int3:`, `divide error:` ...) from the
-//   text's colons: one indexOf(':') walk, each colon checked against the headers whose first
-//   colon follows the same character. One pass however many such headers there are (each
-//   searched on its own costs 10-30 ms per 100 MB: a pass per needle);
-// - the headers without a colon (or with one at no fixed place, as `kernel BUG at f.c:1`) by a
-//   few short anchors (< 7 characters: V8 searches longer needles slower) with a rare first
-//   character ('fault': general protection / double / unhandled fault; a few hits per MB in other
-//   text, each costs one line parsed in full);
-// - a header without a colon that no anchor covers (none at present) on its own.
-const SCAN_ANCHORS = ['BUG', 'Kernel', 'Unable', 'Bootin', 'fault'];
-const SCANNED = [...LINUX_OOPSES.map((o) => o.header), 'serialport: VM disconnected.'];
-const SCAN_REST = SCANNED.filter((h) => !SCAN_ANCHORS.some((a) => h.includes(a)));
-const SCAN_LITERALS = [...SCAN_ANCHORS, ...SCAN_REST.filter((h) => !h.includes(':'))];
-/** Headers with a colon, by the character code (< 128) before their first colon. */
-const SCAN_BY_COLON: (string[] | null)[] = new Array<string[] | null>(128).fill(null);
-let SCAN_COLON_MAX = 0;
-for (const h of SCAN_REST) {
-  const c = h.indexOf(':');
-  if (c <= 0) continue;
-  const k = h.charCodeAt(c - 1);
-  SCAN_BY_COLON[k] = [...(SCAN_BY_COLON[k] ?? []), h];
-  SCAN_COLON_MAX = Math.max(SCAN_COLON_MAX, c);
-}
-
-/** Start of the first header with a colon (of SCAN_BY_COLON) at or after `from` in text, or -1. */
-function nextColonHeader(text: string, from: number): number {
-  let best = -1;
-  for (let c = text.indexOf(':', from); c >= 0; c = text.indexOf(':', c + 1)) {
-    // A header found starts at most SCAN_COLON_MAX before its colon: later colons cannot beat it.
-    if (best >= 0 && c - SCAN_COLON_MAX > best) break;
-    const before = c > 0 ? text.charCodeAt(c - 1) : 128;
-    const list = before < 128 ? SCAN_BY_COLON[before]! : null;
-    if (list === null) continue;
-    for (let k = 0; k < list.length; k++) {
-      const h = list[k]!;
-      const s = c - h.indexOf(':');
-      if (s >= from && (best < 0 || s < best) && text.startsWith(h, s)) best = s;
-    }
-  }
-  return best;
-}
-/** A superset of the lines process() must look at closely (see there). */
-const LINE_HOT = new RegExp(
-  [ANY_HEADER.source, ...['serialport: VM disconnected.', ...INFO_MESSAGES_WITH_STACK].map(escapeRe)].join(
-    '|',
-  ),
-);
 /** Lines a report keeps after a later report started (for its corrupted checks). */
 const TAIL_LINES = 400;
 const REPLAY_MARK = '** replaying previous printk message **';
@@ -111,18 +57,6 @@ const VM_DISCONNECTED = 'serialport: VM disconnected.';
 const STACK_START_ANY = /Call [Tt]race|[Bb]acktrace:|Allocated by task|Freed by task/;
 const SENDING_NMI = 'Sending NMI from CPU';
 const DISABLING_LOCK_DEBUGGING = 'Disabling lock debugging due to kernel taint';
-
-export interface ReportLine {
-  text: string;
-  /** 1-based line number in the input. */
-  lineNo: number;
-  /** `? func` (unreliable) frame line: kept for fields, never for titles. */
-  questionable: boolean;
-  /** After the panic_on_warn / circular-locking cut: kept for fields, not for titles. */
-  cut: boolean;
-  /** After a later report started (belongs to the next report; only checks look at it). */
-  tail: boolean;
-}
 
 interface OpenReport {
   oops: Oops;
@@ -631,45 +565,6 @@ export class CrashLogParser {
   }
 }
 
-/**
- * Start of the first line in text[from, limit) that is not a plain console line (`[ 12.345678] `,
- * parsePrefix's console context, never part of a report of unprefixed lines), else limit. Char
- * codes only: no substring per line.
- */
-function nextNonConsoleLine(text: string, from: number, limit: number): number {
-  let i = from;
-  while (i < limit) {
-    const e = plainConsoleEnd(text, i);
-    if (e < 0) return i;
-    const nl = text.indexOf('\n', e);
-    if (nl < 0) return i;
-    i = nl + 1;
-  }
-  return limit;
-}
-
-/** The index after `[ 12.345678] ` when a plain console line starts at text[i] (parsePrefix's console context), else -1. */
-function plainConsoleEnd(text: string, i: number): number {
-  if (text.charCodeAt(i) !== 0x5b) return -1;
-  let j = i + 1;
-  let c = text.charCodeAt(j);
-  while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j);
-  const digits = j;
-  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
-  if (j === digits || c !== 0x2e) return -1;
-  const frac = ++j;
-  c = text.charCodeAt(j);
-  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
-  if (j === frac || c !== 0x5d || text.charCodeAt(j + 1) !== 0x20) return -1;
-  return j + 2;
-}
-
-function hasInfoWithStack(raw: string): boolean {
-  for (let k = 0; k < INFO_MESSAGES_WITH_STACK.length; k++)
-    if (raw.includes(INFO_MESSAGES_WITH_STACK[k]!)) return true;
-  return false;
-}
-
 /** Adds a window line to a new report's prefix if it is of the report's context and has text. */
 function addPrefixLine(pre: ReportLine[], context: string, p: LinePrefix, lineNo: number): void {
   if (p.foreign || p.context !== context || p.stripped.length === 0 || p.questionable) return;
@@ -679,66 +574,6 @@ function addPrefixLine(pre: ReportLine[], context: string, p: LinePrefix, lineNo
 function appendCapped(a: string, b: string): string {
   if (a.length >= MAX_LINE_CHARS + 1) return a;
   return (a + b).slice(0, MAX_LINE_CHARS + 1);
-}
-
-/** Turns the collected lines of one report into a CrashReport. Pure. */
-export function buildReport(
-  oops: Oops,
-  context: string,
-  prefix: ReportLine[],
-  lines: ReportLine[],
-  vmDisconnected: boolean,
-): CrashReport {
-  const realContext = context !== CONTEXT_NONE && context !== CONTEXT_CONSOLE;
-  const titleLines = lines
-    .filter((l) => !l.questionable && !l.cut && (!l.tail || realContext))
-    .map((l) => l.text);
-  let desc = extractDescription(titleLines, oops);
-  // `?` frames count only when no reliable frame exists (a kernel without frame pointers prints
-  // every frame so) and the format allows it (see OopsFormat.questionableFrames).
-  let unreliableOnly = false;
-  if (
-    desc.corrupted === CORRUPTED_NO_FRAMES &&
-    desc.format?.questionableFrames === true &&
-    lines.some((l) => l.questionable && !l.cut)
-  ) {
-    const retry = extractDescription(
-      lines.filter((l) => !l.cut && (!l.tail || realContext)).map(reliableText),
-      oops,
-    );
-    if (retry.corrupted === '') {
-      desc = retry;
-      unreliableOnly = true;
-    }
-  }
-  let title = desc.title;
-  if (title === '') title = titleLines[0] ?? oops.header;
-  let corrupted = desc.corrupted;
-  if (corrupted === '') {
-    const all = lines.filter((l) => (unreliableOnly || !l.questionable) && !l.cut).map(reliableText);
-    corrupted = checkCorrupted(title, all, desc.format);
-  }
-  if (vmDisconnected && corrupted === '') corrupted = 'VM disconnected';
-  const finalTitle = finishTitle(title);
-  const altTitles = desc.altTitles.map(finishTitle);
-  const fields = extractFields(
-    prefix,
-    lines.filter((l) => !l.tail),
-    context,
-  );
-  let kind = desc.format?.kind ?? oops.kind;
-  // `Unable to handle kernel (paging request|NULL pointer dereference)` shares one arm format.
-  if (kind === 'paging-request' && finalTitle.includes('NULL pointer dereference')) kind = 'null-deref';
-  return {
-    kind,
-    title: finalTitle,
-    altTitles,
-    type: titleToType(finalTitle),
-    corrupted: corrupted !== '',
-    corruptedReason: corrupted === '' ? null : corrupted,
-    guiltyFrame: titleFrame(finalTitle),
-    ...fields,
-  };
 }
 
 // Module names with taint marks (`vboxdrv(OE)`), space-separated, optionally `[last unloaded: m]`.
@@ -768,23 +603,6 @@ function continuesModules(r: OpenReport, text: string, lineNo: number): boolean 
   if (r.context !== CONTEXT_CONSOLE || r.tail) return false;
   if (text.includes('Modules linked in:')) return lineNo - r.lastSeen <= 3;
   return r.inModules && r.lastSeen === lineNo - 1 && isModuleWords(text);
-}
-
-/** A line's text with its `?` mark dropped (`[<addr>] ? f+0x1/0x2` -> `[<addr>] f+0x1/0x2`). */
-function reliableText(l: ReportLine): string {
-  return l.questionable ? l.text.replace(' ? ', ' ') : l.text;
-}
-
-const TITLE_FRAME = /^(?:<[a-zA-Z0-9_: ]+>)?[a-zA-Z0-9_:]+/;
-
-/** syzkaller's Frame: the identifier after the last ` in ` of the title that is followed by one. */
-export function titleFrame(title: string): string | null {
-  for (let at = title.lastIndexOf(' in '); at >= 0; at = title.lastIndexOf(' in ', at - 1)) {
-    const m = TITLE_FRAME.exec(title.slice(at + 4));
-    if (m) return m[0];
-    if (at === 0) break;
-  }
-  return null;
 }
 
 /** Whether a line matches one of the oops's formats, not counting catch-alls for cut lines. */
