@@ -155,6 +155,13 @@ const X86_REG_LINE =
 const ARM_REG_LINE =
   /^\s*(?:pc|lr|sp|ip|fp|psr|pstate|x\d{1,2}|r\d{1,2}|epc|ra|gp|tp|t\d|s\d{1,2}|a\d|status|badaddr|cause|orig_a0)\s*:/;
 const PPC_REG_LINE = /^\s*(?:NIP|LR|CTR|REGS|MSR|CR|XER|CFAR|DAR|DSISR|IRQMASK|SOFTE|TRAP|GPR\d\d):/;
+// Older x86 oopses (2.6.x): `CPU:    0`, `EIP: 0060:[<c0598bd2>] EFLAGS: 00210286 CPU: 0`,
+// `EFLAGS: 00010202   (2.6.18-1.2798.fc6 #1)`, `eax: 00000008   ebx: ...`, `ds: 007b   es: 007b ...`
+// and `Process modprobe (pid: 4467, ti=c7878000 ...)` (also x86_64 `threadinfo`, arm `stack limit`).
+const LEGACY_CPU = /^\s*(?:CPU:\s+(\d+)\s*$|EIP: [0-9a-f]{4}:\[<[0-9a-f]+>\] EFLAGS: [0-9a-f]+ CPU: (\d+))/;
+const LEGACY_RELEASE = /^\s*EFLAGS: [0-9a-f]+\s+\((\S+) (#[^)]*)\)\s*$/;
+const LEGACY_PROCESS = /^\s*Process (.{1,64}?) \(pid: (\d+), /;
+const I386_REG_LINE = /^\s*(?:eax|esi|ds):/;
 const S390_PSW = /^\s*Krnl PSW : ([0-9a-f]+) ([0-9a-f]+)/;
 const S390_GPRS = /^\s*Krnl GPRS: (.*)$/;
 const HEX_ROW = /^\s*(?:[0-9a-f]{16} ?){1,4}$/;
@@ -448,6 +455,28 @@ function s390Line(st: FieldScan, t: string): boolean {
 }
 
 /** Every other field from line t (CPU/PID/comm, taint, release, IP frame, hardware, modules, Code:, registers, bug location). */
+/** CPU, release and build, comm and PID from the lines of older x86 (and arm) oopses (LEGACY_*). */
+function legacyLine(st: FieldScan, t: string): void {
+  if (st.cpu === null && t.includes('CPU:')) {
+    const c = LEGACY_CPU.exec(t);
+    if (c) st.cpu = Number(c[1] ?? c[2]);
+  }
+  if (st.kernelRelease === null && t.includes('EFLAGS:') && t.includes('(')) {
+    const v = LEGACY_RELEASE.exec(t);
+    if (v) {
+      st.kernelRelease = v[1]!;
+      st.kernelBuild = v[2]!;
+    }
+  }
+  if (st.pid === null && t.includes('(pid: ')) {
+    const p = LEGACY_PROCESS.exec(t);
+    if (p) {
+      st.comm = p[1]!;
+      st.pid = Number(p[2]);
+    }
+  }
+}
+
 function otherLine(st: FieldScan, t: string, hasOffset: boolean, idx: number, lines: ReportLine[]): void {
   if ((st.kernelRelease === null || st.cpu === null) && t.includes('CPU')) {
     const c = parseCpuLine(t);
@@ -537,7 +566,11 @@ function otherLine(st: FieldScan, t: string, hasOffset: boolean, idx: number, li
     return;
   }
   if (s390Line(st, t)) return;
-  if (t.includes(':') && (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t))) {
+  legacyLine(st, t);
+  if (
+    t.includes(':') &&
+    (X86_REG_LINE.test(t) || ARM_REG_LINE.test(t) || PPC_REG_LINE.test(t) || I386_REG_LINE.test(t))
+  ) {
     const ripUser = USER_RIP.test(t);
     // User-space register dumps (after `RIP: 0033:`) do not overwrite the kernel ones.
     if (!ripUser || !st.registers.has('RIP')) {

@@ -115,7 +115,7 @@ describe.skipIf(!have && !required)('corpora', () => {
       if (traceFuncs.length > 0)
         res.push([`${f}: trace frames missing: ${missing.join(', ')}`, missing.length === 0]);
     }
-    expect(rate('abrt', res)).toBeGreaterThanOrEqual(0.9);
+    expect(rate('abrt', res)).toBeGreaterThanOrEqual(0.92);
   });
 
   it('kerneloops: each oops kerneloops submits starts a report of ours holding its frames', () => {

@@ -143,4 +143,41 @@ describe('older kernels', () => {
     expect(r?.kernelBuild).toBe('#1');
     expect(r?.taint).toBeNull();
   });
+
+  it('reads CPU, release, comm, PID and the lower-case registers of a 2.6-era i386 oops', () => {
+    const log = [
+      '[   71.427722] BUG: unable to handle kernel NULL pointer dereference at virtual address 00000008',
+      '[   71.427740] Oops: 0000 [#1]',
+      '[   71.427756] Modules linked in: thinkpad_acpi ppdev',
+      '[   71.427811] CPU:    0',
+      '[   71.427814] EIP:    0060:[<c022a7b5>]    Not tainted VLI',
+      '[   71.427815] EFLAGS: 00010202   (2.6.18-1.2798.fc6 #1)',
+      '[   71.427867] EIP is at acpi_ns_internalize_name+0xd/0x83',
+      '[   71.427892] eax: 00000008   ebx: 00000000   ecx: 00000000   edx: c7879e54',
+      '[   71.427903] ds: 007b   es: 007b   ss: 0068',
+      '[   71.427906] Process modprobe (pid: 4467, ti=c7878000 task=ce5c94c0 task.ti=c7878000)',
+      '[   71.427930] Call Trace:',
+      '[   71.427937]  [<c01c4390>] __sysfs_new_dirent+0x20/0x50',
+      '[   71.427941]  [<c022a85c>] acpi_ns_get_node+0x31/0x93',
+    ].join('\n');
+    const [r] = parseLog(log);
+    expect(r?.cpu).toBe(0);
+    expect(r?.kernelRelease).toBe('2.6.18-1.2798.fc6');
+    expect(r?.kernelBuild).toBe('#1');
+    expect(r?.comm).toBe('modprobe');
+    expect(r?.pid).toBe(4467);
+    expect(r?.taint).toBeNull();
+    expect(r?.registers).toMatchObject({ eax: '00000008', edx: 'c7879e54', ds: '007b', ss: '0068' });
+  });
+
+  it('reads the CPU from the EFLAGS line of a later i386 oops', () => {
+    const log = [
+      '[  100.000000] BUG: unable to handle kernel paging request at f88dec25',
+      '[  100.000001] Oops: 0000 [#1] SMP',
+      '[  100.000002] EIP: 0060:[<f88dec25>] EFLAGS: 00213246 CPU: 1',
+      '[  100.000003] Call Trace:',
+      '[  100.000004]  [<c01c4390>] __sysfs_new_dirent+0x20/0x50',
+    ].join('\n');
+    expect(parseLog(log)[0]?.cpu).toBe(1);
+  });
 });
