@@ -162,6 +162,9 @@ const LEGACY_CPU = /^\s*(?:CPU:\s+(\d+)\s*$|EIP: [0-9a-f]{4}:\[<[0-9a-f]+>\] EFL
 const LEGACY_RELEASE = /^\s*EFLAGS: [0-9a-f]+\s+\((\S+) (#[^)]*)\)\s*$/;
 const LEGACY_PROCESS = /^\s*Process (.{1,64}?) \(pid: (\d+), /;
 const I386_REG_LINE = /^\s*(?:eax|esi|ds):/;
+// Taint letters, a group of them per token; Red Hat kernels may glue their dashes to the last
+// group (`Tainted: GF          O--------------   3.10.0-54.0.1.el7.s390x`).
+const TAINT_TOKEN = /^([A-Z]{1,18})(-+)?$/;
 const S390_PSW = /^\s*Krnl PSW : ([0-9a-f]+) ([0-9a-f]+)/;
 const S390_GPRS = /^\s*Krnl GPRS: (.*)$/;
 const HEX_ROW = /^\s*(?:[0-9a-f]{16} ?){1,4}$/;
@@ -272,7 +275,11 @@ function afterTaint(
   let i = 0;
   let taint = '';
   if (tainted) {
-    while (i < toks.length && /^[A-Z]{1,18}$/.test(toks[i]!)) taint += toks[i++];
+    for (let m = TAINT_TOKEN.exec(toks[i] ?? ''); m; m = TAINT_TOKEN.exec(toks[i] ?? '')) {
+      taint += m[1]!;
+      i++;
+      if (m[2]) break;
+    }
   }
   // Red Hat kernels print a run of dashes before the release (`Not tainted ------------ 3.10.0-...`).
   while (i < toks.length && /^-+$/.test(toks[i]!)) i++;
@@ -304,8 +311,10 @@ export function parseTaint(line: string): string | null {
   let letters = '';
   for (const tok of line.slice(at + 9).split(' ')) {
     if (tok === '') continue;
-    if (!/^[A-Z]{1,18}$/.test(tok)) break;
-    letters += tok;
+    const m = TAINT_TOKEN.exec(tok);
+    if (!m) break;
+    letters += m[1]!;
+    if (m[2]) break;
   }
   return letters === '' ? null : letters;
 }

@@ -142,6 +142,11 @@ describe('older kernels', () => {
     expect(r?.kernelRelease).toBe('3.10.0-33.el7.x86_64');
     expect(r?.kernelBuild).toBe('#1');
     expect(r?.taint).toBeNull();
+    // The dashes may be glued to the last taint letters.
+    const glued = log.replace('Not tainted ----------------', 'Tainted: GF          O--------------');
+    const [g] = parseLog(glued);
+    expect(g?.taint).toBe('GFO');
+    expect(g?.kernelRelease).toBe('3.10.0-33.el7.x86_64');
   });
 
   it('reads CPU, release, comm, PID and the lower-case registers of a 2.6-era i386 oops', () => {
