@@ -158,7 +158,10 @@ const PPC_REG_LINE = /^\s*(?:NIP|LR|CTR|REGS|MSR|CR|XER|CFAR|DAR|DSISR|IRQMASK|S
 // Older x86 oopses (2.6.x): `CPU:    0`, `EIP: 0060:[<c0598bd2>] EFLAGS: 00210286 CPU: 0`,
 // `EFLAGS: 00010202   (2.6.18-1.2798.fc6 #1)`, `eax: 00000008   ebx: ...`, `ds: 007b   es: 007b ...`
 // and `Process modprobe (pid: 4467, ti=c7878000 ...)` (also x86_64 `threadinfo`, arm `stack limit`).
-const LEGACY_CPU = /^\s*(?:CPU:\s+(\d+)\s*$|EIP: [0-9a-f]{4}:\[<[0-9a-f]+>\] EFLAGS: [0-9a-f]+ CPU: (\d+))/;
+/** 2.6.x x86_64 prints `CPU 1 ` on a line of its own after the module list. */
+const OLD_CPU_LINE = /^\s*CPU \d+\s*$/;
+const LEGACY_CPU =
+  /^\s*(?:CPU:\s+(\d+)\s*$|EIP: [0-9a-f]{4}:\[<[0-9a-f]+>\] EFLAGS: [0-9a-f]+ CPU: (\d+)|CPU (\d+)\s*$)/;
 const LEGACY_RELEASE = /^\s*EFLAGS: [0-9a-f]+\s+\((\S+) (#[^)]*)\)\s*$/;
 const LEGACY_PROCESS = /^\s*Process (.{1,64}?) \(pid: (\d+), /;
 const I386_REG_LINE = /^\s*(?:eax|esi|ds):/;
@@ -351,7 +354,8 @@ function moduleContinuation(open: boolean, t: string, modules: string[]): number
   if (
     words.length > 0 &&
     words.every((x) => MODULE_TOKEN.test(x)) &&
-    !words.every((x) => /^[0-9a-f]{8,}$/.test(x))
+    !words.every((x) => /^[0-9a-f]{8,}$/.test(x)) &&
+    !OLD_CPU_LINE.test(t)
   ) {
     for (const x of body) if (x !== '') modules.push(cleanModule(x));
     return last >= 0 ? 2 : 1;
@@ -466,9 +470,9 @@ function s390Line(st: FieldScan, t: string): boolean {
 /** Every other field from line t (CPU/PID/comm, taint, release, IP frame, hardware, modules, Code:, registers, bug location). */
 /** CPU, release and build, comm and PID from the lines of older x86 (and arm) oopses (LEGACY_*). */
 function legacyLine(st: FieldScan, t: string): void {
-  if (st.cpu === null && t.includes('CPU:')) {
+  if (st.cpu === null && t.includes('CPU')) {
     const c = LEGACY_CPU.exec(t);
-    if (c) st.cpu = Number(c[1] ?? c[2]);
+    if (c) st.cpu = Number(c[1] ?? c[2] ?? c[3]);
   }
   if (st.kernelRelease === null && t.includes('EFLAGS:') && t.includes('(')) {
     const v = LEGACY_RELEASE.exec(t);

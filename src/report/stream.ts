@@ -583,9 +583,12 @@ const MODULE_WORDS =
 /** A stack dump line (`ffff8801c4b49e88 ffffffffa0646487 ...`) also consists of words. */
 const HEX_WORD = /^\s*[0-9a-f]{8,}(?:\s|$)/;
 
-/** Whether a line continues a module list (names only; not a stack dump). */
+/** 2.6.x x86_64 prints `CPU 1 ` on a line of its own after the module list. */
+const OLD_CPU_LINE = /^\s*CPU \d+\s*$/;
+
+/** Whether a line continues a module list (names only; not a stack dump or `CPU 1`). */
 function isModuleWords(text: string): boolean {
-  return MODULE_WORDS.test(text) && !HEX_WORD.test(text);
+  return MODULE_WORDS.test(text) && !HEX_WORD.test(text) && !OLD_CPU_LINE.test(text);
 }
 
 /** Whether a report's newest line, `text`, is (part of) its module list. */

@@ -185,4 +185,22 @@ describe('older kernels', () => {
     ].join('\n');
     expect(parseLog(log)[0]?.cpu).toBe(1);
   });
+
+  it('does not take the `CPU 1` line after a long module list for a module', () => {
+    const mods = Array.from({ length: 30 }, (_, i) => `module_${i}`).join(' ');
+    const log = [
+      '[   42.863016] BUG: unable to handle kernel NULL pointer dereference at 0000000000000010',
+      '[   42.863016] Oops: 0000 [#1] SMP ',
+      `[   42.863016] Modules linked in: ${mods}`,
+      '[   42.863016] CPU 1 ',
+      '[   42.863016] Pid: 802, comm: wpa_supplicant Tainted: P           O 3.6.1-1.fc17.x86_64 #1 HP Presario',
+      '[   42.863016] RIP: 0010:[<ffffffff81234567>]  [<ffffffff81234567>] foo_bar+0x10/0x20',
+      '[   42.863016] Call Trace:',
+      '[   42.863016]  [<ffffffff81234568>] baz+0x10/0x20',
+    ].join('\n');
+    const [r] = parseLog(log);
+    expect(r?.modules).toHaveLength(30);
+    expect(r?.cpu).toBe(1);
+    expect(r?.pid).toBe(802);
+  });
 });
