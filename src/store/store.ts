@@ -197,6 +197,20 @@ export function isTransientPgError(err: unknown): boolean {
   return code === '40P01' || code === '40001' || code === '23503';
 }
 
+/**
+ * The values of rows[from..to) in one array, as a statement's parameters. A loop: Array.prototype
+ * .flat() took ~15x longer on these mixed rows (~1.1 ms per 500 crash rows), a cost paid for
+ * every multi-row INSERT.
+ */
+function flatRows(rows: unknown[][], from: number, to: number): unknown[] {
+  const out: unknown[] = [];
+  for (let i = from; i < to; i++) {
+    const r = rows[i]!;
+    for (let j = 0; j < r.length; j++) out.push(r[j]);
+  }
+  return out;
+}
+
 function chunks<T>(xs: T[], n = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
@@ -932,7 +946,7 @@ export class KyselyStore implements Store {
       // Full chunks also run as named prepared statements (parsed and planned once).
       if (full) preparePgText(text);
     }
-    const r = await trx.executeQuery<R>(CompiledQuery.raw(text, rows.flat()));
+    const r = await trx.executeQuery<R>(CompiledQuery.raw(text, flatRows(rows, 0, rows.length)));
     return r.rows;
   }
 
@@ -958,7 +972,7 @@ export class KyselyStore implements Store {
     let k = 0;
     if (rows.length >= n) {
       const many = this.stmt(head + Array(n).fill(tuple).join(','));
-      for (; k + n <= rows.length; k += n) many.run(rows.slice(k, k + n).flat());
+      for (; k + n <= rows.length; k += n) many.run(flatRows(rows, k, k + n));
     }
     const one = this.stmt(head + tuple);
     for (; k < rows.length; k++) one.run(rows[k]!);
