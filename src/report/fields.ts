@@ -427,13 +427,24 @@ function stackLine(st: FieldScan, l: ReportLine, t: string, hasOffset: boolean):
       else if (!st.sawMain) st.fallbackFrames.push(f);
       return true;
     }
-  } else if (st.inMain && !st.mainDone && !l.cut && t.includes('0x')) {
+  } else if (((st.inMain && !st.mainDone) || !st.sawMain) && !l.cut && t.includes('0x')) {
     const raw = RAW_FRAME.exec(t);
     if (raw) {
       // func is the address itself: the trace keeps its place, and no symbol is invented.
-      st.frames.push(
-        newFrame(`0x${raw[2]!}`, null, null, null, raw[2]!, raw[1] === undefined, cur, false, null, null),
+      const f = newFrame(
+        `0x${raw[2]!}`,
+        null,
+        null,
+        null,
+        raw[2]!,
+        raw[1] === undefined,
+        cur,
+        false,
+        null,
+        null,
       );
+      if (st.inMain) st.frames.push(f);
+      else st.fallbackFrames.push(f);
       return true;
     }
   }

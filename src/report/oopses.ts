@@ -1188,6 +1188,9 @@ export const LINUX_OOPSES: Oops[] = OOPS_TABLE.map((o) => ({
 /** Headers that may appear inside another report without starting a new one. */
 export const REPORT_START_IGNORES: RegExp[] = [
   /invalid opcode: 0000/,
+  // SLUB's own details of a `BUG <cache> (...): ...` report (mm/slub.c print_track, print_page_info,
+  // check_bytes_and_report, print_trailer): never a report of their own.
+  /INFO: (?:Allocated in |Freed in |Slab 0x|Object 0x|0x[0-9a-f]+-0x[0-9a-f]+)/,
   /Kernel panic - not syncing/,
   /unregister_netdevice: waiting for/,
   /PANIC: double fault/,

@@ -319,6 +319,28 @@ describe('frames the kernel could not name', () => {
     ]);
   });
 
+  it("keeps them in a report whose only stacks are the slab allocator's (no Call Trace)", () => {
+    const log = [
+      '[   99.408388] =============================================================================',
+      '[   99.408393] BUG kmalloc-64 (Not tainted): Poison overwritten',
+      '[   99.408394] -----------------------------------------------------------------------------',
+      '[   99.408394]',
+      '[   99.408398] INFO: 0xf2751962-0xf2751995. First byte 0x98 instead of 0x6b',
+      '[   99.408402] INFO: Allocated in 0xfdc88c28 age=79 cpu=0 pid=1329',
+      '[   99.408407]  __slab_alloc.isra.50.constprop.56+0x49f/0x533',
+      '[   99.408410]  kmem_cache_alloc_trace+0x10d/0x140',
+      '[   99.408412]  0xfdc88c28',
+      '[   99.408417]  do_one_initcall+0x112/0x160',
+    ].join('\n');
+    const [r] = parseLog(log);
+    expect(r?.frames.map((f) => f.func)).toEqual([
+      '__slab_alloc.isra.50.constprop.56',
+      'kmem_cache_alloc_trace',
+      '0xfdc88c28',
+      'do_one_initcall',
+    ]);
+  });
+
   it('does not take a short (user-space) address for a kernel frame', () => {
     const log = [
       '[16164.400000] Unable to handle kernel pointer dereference in virtual kernel address space',
