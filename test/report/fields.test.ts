@@ -319,7 +319,7 @@ describe('frames the kernel could not name', () => {
     ]);
   });
 
-  it("keeps them in a report whose only stacks are the slab allocator's (no Call Trace)", () => {
+  it('keeps them in a SLUB report, whose INFO: lines and stacks are its own (no Call Trace)', () => {
     const log = [
       '[   99.408388] =============================================================================',
       '[   99.408393] BUG kmalloc-64 (Not tainted): Poison overwritten',
@@ -332,7 +332,9 @@ describe('frames the kernel could not name', () => {
       '[   99.408412]  0xfdc88c28',
       '[   99.408417]  do_one_initcall+0x112/0x160',
     ].join('\n');
-    const [r] = parseLog(log);
+    const [r, ...rest] = parseLog(log);
+    expect(rest).toEqual([]);
+    expect(r?.title).toBe('BUG kmalloc-NUM (Not tainted): Poison overwritten');
     expect(r?.frames.map((f) => f.func)).toEqual([
       '__slab_alloc.isra.50.constprop.56',
       'kmem_cache_alloc_trace',
