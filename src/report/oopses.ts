@@ -1113,6 +1113,17 @@ const OOPS_TABLE: Oops[] = [
     suppressions: [],
   },
   {
+    // kernel/irq/spurious.c __report_bad_irq: an interrupt no handler claimed, 99,900 times of
+    // 100,000 (the line is then disabled: `Disabling IRQ #11`); its handlers follow the stack. The
+    // number is the machine's interrupt line, left out of the title so that machines bucket together.
+    header: ': nobody cared',
+    kind: 'other',
+    formats: [
+      { title: re('irq \\d+: nobody cared'), fmt: 'irq: nobody cared', noStackTrace: true, kind: 'other' },
+    ],
+    suppressions: [],
+  },
+  {
     header: 'fatal error:',
     kind: 'other',
     formats: [{ title: re('fatal error:'), fmt: 'go runtime error', noStackTrace: true, kind: 'other' }],

@@ -18,6 +18,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 //   character ('fault': general protection / double / unhandled fault; a few hits per MB in other
 //   text, each costs one line parsed in full);
 // - a header without a colon that no anchor covers (none at present) on its own.
+// The headers with a colon are checked at each colon by the character before it, from a table.
 const SCAN_ANCHORS = ['BUG', 'Kernel', 'Unable', 'Bootin', 'fault'];
 const SCANNED = [...LINUX_OOPSES.map((o) => o.header), 'serialport: VM disconnected.'];
 const SCAN_REST = SCANNED.filter((h) => !SCAN_ANCHORS.some((a) => h.includes(a)));
@@ -27,9 +28,11 @@ const SCAN_BY_COLON: (string[] | null)[] = new Array<string[] | null>(128).fill(
 let SCAN_COLON_MAX = 0;
 for (const h of SCAN_REST) {
   const c = h.indexOf(':');
-  if (c <= 0) continue;
-  const k = h.charCodeAt(c - 1);
-  SCAN_BY_COLON[k] = [...(SCAN_BY_COLON[k] ?? []), h];
+  if (c < 0) continue;
+  // A header that starts with its colon follows a number (`irq 11: nobody cared`): it is looked
+  // for at the colons after a digit.
+  const keys = c > 0 ? [h.charCodeAt(c - 1)] : [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39];
+  for (const k of keys) SCAN_BY_COLON[k] = [...(SCAN_BY_COLON[k] ?? []), h];
   SCAN_COLON_MAX = Math.max(SCAN_COLON_MAX, c);
 }
 

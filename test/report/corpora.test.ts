@@ -221,7 +221,7 @@ describe.skipIf(!have && !required)('corpora', () => {
         }
       }
     }
-    expect(rate('clearlinux', res)).toBeGreaterThanOrEqual(0.91);
+    expect(rate('clearlinux', res)).toBeGreaterThanOrEqual(0.93);
   });
 
   it('kernelci logspec: crash errors with their call traces and hardware', () => {

@@ -203,4 +203,28 @@ describe('older kernels', () => {
     expect(r?.cpu).toBe(1);
     expect(r?.pid).toBe(802);
   });
+
+  it('reports an interrupt nobody claimed, titled without the machine-specific IRQ number', () => {
+    const noise = Array.from(
+      { length: 3000 },
+      (_, i) => `[   10.${String(i).padStart(6, '0')}] usb 1-1: port ${i}: ok`,
+    );
+    const report = (irq: number) => [
+      `[   68.975944] irq ${irq}: nobody cared (try booting with the "irqpoll" option)`,
+      '[   68.975945] CPU: 0 PID: 1 Comm: swapper/0 Not tainted 3.10.7-100.fc18.i686.PAE #1',
+      '[   68.975946] Call Trace:',
+      '[   68.975947]  [<c099a83c>] dump_stack+0x16/0x18',
+      '[   68.975948]  [<c04cd159>] __report_bad_irq+0x29/0xd0',
+      '[   68.975949]  [<c04cd576>] note_interrupt+0x166/0x1b0',
+      '[   68.975950] handlers:',
+      '[   68.975951] [<c07ee6c0>] usb_hcd_irq',
+      `[   68.975952] Disabling IRQ #${irq}`,
+    ];
+    // After a long stretch of other lines, so that the fast path's scan has to find it.
+    const a = parseLog([...noise, ...report(11)].join('\n'));
+    const b = parseLog([...noise, ...report(16)].join('\n'), { fastPath: false });
+    expect(a.map((r) => r.title)).toEqual(['irq: nobody cared']);
+    expect(b.map((r) => r.title)).toEqual(['irq: nobody cared']);
+    expect(a[0]?.frames.map((f) => f.func)).toEqual(['dump_stack', '__report_bad_irq', 'note_interrupt']);
+  });
 });
