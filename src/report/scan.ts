@@ -23,17 +23,31 @@ const SCAN_ANCHORS = ['BUG', 'Kernel', 'Unable', 'Bootin', 'fault'];
 const SCANNED = [...LINUX_OOPSES.map((o) => o.header), 'serialport: VM disconnected.'];
 const SCAN_REST = SCANNED.filter((h) => !SCAN_ANCHORS.some((a) => h.includes(a)));
 export const SCAN_LITERALS = [...SCAN_ANCHORS, ...SCAN_REST.filter((h) => !h.includes(':'))];
+/** A header with a colon, as the colon walk checks it. */
+interface ColonHeader {
+  header: string;
+  /** Index of its first colon. */
+  colon: number;
+  /** Its character two after the colon (compared before the whole header), or -1 if it ends sooner. */
+  probe: number;
+}
 /** Headers with a colon, by the character code (< 128) before their first colon. */
-const SCAN_BY_COLON: (string[] | null)[] = new Array<string[] | null>(128).fill(null);
+const SCAN_BY_COLON: (ColonHeader[] | null)[] = new Array<ColonHeader[] | null>(128).fill(null);
 let SCAN_COLON_MAX = 0;
-for (const h of SCAN_REST) {
-  const c = h.indexOf(':');
-  if (c < 0) continue;
+for (const header of SCAN_REST) {
+  const colon = header.indexOf(':');
+  if (colon < 0) continue;
+  const entry: ColonHeader = {
+    header,
+    colon,
+    probe: colon + 2 < header.length ? header.charCodeAt(colon + 2) : -1,
+  };
   // A header that starts with its colon follows a number (`irq 11: nobody cared`): it is looked
-  // for at the colons after a digit.
-  const keys = c > 0 ? [h.charCodeAt(c - 1)] : [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39];
-  for (const k of keys) SCAN_BY_COLON[k] = [...(SCAN_BY_COLON[k] ?? []), h];
-  SCAN_COLON_MAX = Math.max(SCAN_COLON_MAX, c);
+  // for at the colons after a digit (most colons after a digit fail the probe at once).
+  const keys =
+    colon > 0 ? [header.charCodeAt(colon - 1)] : [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39];
+  for (const k of keys) SCAN_BY_COLON[k] = [...(SCAN_BY_COLON[k] ?? []), entry];
+  SCAN_COLON_MAX = Math.max(SCAN_COLON_MAX, colon);
 }
 
 /** Start of the first header with a colon (of SCAN_BY_COLON) at or after `from` in text, or -1. */
@@ -46,9 +60,15 @@ export function nextColonHeader(text: string, from: number): number {
     const list = before < 128 ? SCAN_BY_COLON[before]! : null;
     if (list === null) continue;
     for (let k = 0; k < list.length; k++) {
-      const h = list[k]!;
-      const s = c - h.indexOf(':');
-      if (s >= from && (best < 0 || s < best) && text.startsWith(h, s)) best = s;
+      const e = list[k]!;
+      const s = c - e.colon;
+      if (
+        s >= from &&
+        (best < 0 || s < best) &&
+        (e.probe < 0 || text.charCodeAt(c + 2) === e.probe) &&
+        text.startsWith(e.header, s)
+      )
+        best = s;
     }
   }
   return best;
