@@ -1,11 +1,12 @@
 // Benchmark: `ktriage parse` (streaming) against `grep -c -E '<report start markers>'` on the same
 // console log, built from the corpora plus realistic non-crash noise, at N, 2N, 4N and 8N MB.
 // Prints MB/s for both and their ratio at every size (target >= 0.25, judged at every size: the
-// smallest is the strictest, since ktriage's fixed costs weigh most there), the time growth for each
-// doubling (linear: 2x within 10%), a least-squares line through all sizes (fixed cost + rate, with
+// smallest is the strictest, since ktriage's fixed costs weigh most there; each size's best of
+// --reps rounds), the time growth for each doubling (linear: 2x within 10%; the median over the
+// rounds of the two sizes' runs in the same round), a least-squares line through all sizes (fixed cost + rate, with
 // the largest deviation from it: a parser that rescans the log bends away from any line) and the
 // peak RSS at every size (flat: streaming). Temp files live in os.tmpdir() (~7.5 GB at N = 512).
-//   npm run bench:parse [-- --mb 512]
+//   npm run bench:parse [-- --mb 512] [--reps 3]
 // Why four sizes: ktriage has a one-time cost of about a second of CPU (start-up, and V8 compiling
 // the parser while the corpora's 649 distinct logs first exercise its paths); against a steady
 // ~2 s per 512 MB it makes time(1 GB)/time(512 MB) ~1.65 although the parser is linear (a fixed
@@ -31,6 +32,9 @@ const root = resolve(import.meta.dirname, '..');
 const shared = resolve(root, '../shared');
 const argMb = process.argv.indexOf('--mb');
 const N_MB = argMb > 0 ? Number(process.argv[argMb + 1]) : 512;
+const argReps = process.argv.indexOf('--reps');
+/** Rounds over all sizes (each size's best run is its result; doublings are paired per round). */
+const REPS = argReps > 0 ? Math.max(1, Number(process.argv[argReps + 1])) : 3;
 const NOISE_LINES = 2000;
 
 /** The header substrings that start a report (the oops table's headers), as one grep -E pattern. */
@@ -184,7 +188,7 @@ function run(argv: string[], outFile: string, rssHook: boolean): Run {
   };
 }
 
-/** The faster of two runs (the other engineers' jobs share the machine). */
+/** The faster of two runs (the machine's speed drifts). */
 function best(f: () => Run): Run {
   const a = f();
   const b = f();
@@ -225,7 +229,7 @@ async function main(): Promise<void> {
     });
     const out = join(dir, 'out.txt');
     const runs = sizes.map(() => ({ grep: [] as Run[], parse: [] as Run[] }));
-    for (let rep = 0; rep < 2; rep++) {
+    for (let rep = 0; rep < REPS; rep++) {
       for (const [i, { file }] of sizes.entries()) {
         // Warm the page cache so that neither side pays for the disk.
         run(['grep', '-c', 'zzzzqqqq', file], out, false);
@@ -267,13 +271,21 @@ async function main(): Promise<void> {
         .map((r) => `${r.mb.toFixed(0)} MB ratio ${(r.grep.seconds / r.parse.seconds).toFixed(3)}`)
         .join(', ')} (for reference; judged on CPU time above)`,
     );
+    // Each doubling compares the two sizes' runs of the same round (minutes apart at most: this
+    // machine's speed drifts by a fifth over a quarter of an hour), and takes the median round.
     const growth = results.slice(1).map((b, i) => {
       const a = results[i]!;
-      return { from: a.mb, to: b.mb, g: (b.parse.cpu / a.parse.cpu) * (a.mb / b.mb) * 2 };
+      const paired = runs[i]!.parse.map(
+        (ra, rep) => (runs[i + 1]!.parse[rep]!.cpu / ra.cpu) * (a.mb / b.mb) * 2,
+      ).sort((x, y) => x - y);
+      return { from: a.mb, to: b.mb, g: paired[Math.floor(paired.length / 2)]!, paired };
     });
     console.log(
-      `linearity: CPU time(2x)/time(x), normalised to an exact doubling: ${growth
-        .map((d) => `${d.from.toFixed(0)}->${d.to.toFixed(0)} MB ${d.g.toFixed(3)}`)
+      `linearity: CPU time(2x)/time(x) of the same round, normalised to an exact doubling, median of ${REPS} rounds: ${growth
+        .map(
+          (d) =>
+            `${d.from.toFixed(0)}->${d.to.toFixed(0)} MB ${d.g.toFixed(3)} (${d.paired.map((x) => x.toFixed(2)).join(' ')})`,
+        )
         .join(', ')}`,
     );
     // A straight line through all sizes: its intercept is the fixed cost, its slope the steady
