@@ -155,11 +155,11 @@ const X86_REG_LINE =
 const ARM_REG_LINE =
   /^\s*(?:pc|lr|sp|ip|fp|psr|pstate|x\d{1,2}|r\d{1,2}|epc|ra|gp|tp|t\d|s\d{1,2}|a\d|status|badaddr|cause|orig_a0)\s*:/;
 const PPC_REG_LINE = /^\s*(?:NIP|LR|CTR|REGS|MSR|CR|XER|CFAR|DAR|DSISR|IRQMASK|SOFTE|TRAP|GPR\d\d):/;
-// Older x86 oopses (2.6.x): `CPU:    0`, `EIP: 0060:[<c0598bd2>] EFLAGS: 00210286 CPU: 0`,
-// `EFLAGS: 00010202   (2.6.18-1.2798.fc6 #1)`, `eax: 00000008   ebx: ...`, `ds: 007b   es: 007b ...`
-// and `Process modprobe (pid: 4467, ti=c7878000 ...)` (also x86_64 `threadinfo`, arm `stack limit`).
 /** 2.6.x x86_64 prints `CPU 1 ` on a line of its own after the module list. */
 const OLD_CPU_LINE = /^\s*CPU \d+\s*$/;
+// Older x86 oopses (2.6.x): `CPU:    0`, `EIP: 0060:[<c0598bd2>] EFLAGS: 00210286 CPU: 0`, `CPU 1`,
+// `EFLAGS: 00010202   (2.6.18-1.2798.fc6 #1)`, `eax: 00000008   ebx: ...`, `ds: 007b   es: 007b ...`
+// and `Process modprobe (pid: 4467, ti=c7878000 ...)` (also x86_64 `threadinfo`, arm `stack limit`).
 const LEGACY_CPU =
   /^\s*(?:CPU:\s+(\d+)\s*$|EIP: [0-9a-f]{4}:\[<[0-9a-f]+>\] EFLAGS: [0-9a-f]+ CPU: (\d+)|CPU (\d+)\s*$)/;
 const LEGACY_RELEASE = /^\s*EFLAGS: [0-9a-f]+\s+\((\S+) (#[^)]*)\)\s*$/;
@@ -478,7 +478,6 @@ function s390Line(st: FieldScan, t: string): boolean {
   return false;
 }
 
-/** Every other field from line t (CPU/PID/comm, taint, release, IP frame, hardware, modules, Code:, registers, bug location). */
 /** CPU, release and build, comm and PID from the lines of older x86 (and arm) oopses (LEGACY_*). */
 function legacyLine(st: FieldScan, t: string): void {
   if (st.cpu === null && t.includes('CPU')) {
@@ -501,6 +500,7 @@ function legacyLine(st: FieldScan, t: string): void {
   }
 }
 
+/** Every other field from line t (CPU/PID/comm, taint, release, IP frame, hardware, modules, Code:, registers, bug location). */
 function otherLine(st: FieldScan, t: string, hasOffset: boolean, idx: number, lines: ReportLine[]): void {
   if ((st.kernelRelease === null || st.cpu === null) && t.includes('CPU')) {
     const c = parseCpuLine(t);
