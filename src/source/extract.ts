@@ -135,6 +135,96 @@ export const QUERY = `
   value: (pointer_expression argument: (field_expression) @al.fe) @al.ptr))
 `;
 
+/** QUERY's patterns by index, in QUERY's order (tree-sitter numbers a match by its pattern). */
+enum Pat {
+  FnDef = 0,
+  RetType = 1,
+  Param = 2,
+  ParamType = 3,
+  DeclType = 4,
+  Call = 5,
+  FieldCall = 6,
+  DeclList = 7,
+  DesignatedInit = 8,
+  NestedList = 9,
+  ArrayElemList = 10,
+  Assignment = 11,
+  Update = 12,
+  Enum = 13,
+  Enumerator = 14,
+  Struct = 15,
+  Union = 16,
+  TypedefBody = 17,
+  TypedefName = 18,
+  Field = 19,
+  Macro = 20,
+  FnMacro = 21,
+  Error = 22,
+  Alias = 23,
+}
+
+/** A capture each pattern holds: checked against QUERY's text at load, so that the two cannot drift apart. */
+const PAT_CAPTURE: Record<Pat, string> = {
+  [Pat.FnDef]: '@fn.name',
+  [Pat.RetType]: '@rt.name',
+  [Pat.Param]: '@p',
+  [Pat.ParamType]: '@pt.var',
+  [Pat.DeclType]: '@d.var',
+  [Pat.Call]: '@c.fn',
+  [Pat.FieldCall]: '@fc.fe',
+  [Pat.DeclList]: '@dl.list',
+  [Pat.DesignatedInit]: '@di.list',
+  [Pat.NestedList]: '@ni.list',
+  [Pat.ArrayElemList]: '@ae.list',
+  [Pat.Assignment]: '@as.lhs',
+  [Pat.Update]: '@up.lhs',
+  [Pat.Enum]: '@e.body',
+  [Pat.Enumerator]: '@ec.name',
+  [Pat.Struct]: '@s.name',
+  [Pat.Union]: '@u.name',
+  [Pat.TypedefBody]: '@td.name',
+  [Pat.TypedefName]: '@ty.name',
+  [Pat.Field]: '@f.name',
+  [Pat.Macro]: '@m.name',
+  [Pat.FnMacro]: '@mf.name',
+  [Pat.Error]: '@err',
+  [Pat.Alias]: '@al.var',
+};
+
+/** QUERY's top-level patterns as text (balanced parentheses at depth 0). */
+function queryPatterns(q: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  for (let i = 0; i < q.length; i++) {
+    const c = q[i];
+    if (c === '(') {
+      if (depth === 0) start = i;
+      depth++;
+    } else if (c === ')') {
+      depth--;
+      if (depth === 0) {
+        // A capture of the whole pattern (`(...) @fn`) follows its closing parenthesis.
+        const m = /^\s*(@[\w.]+)/.exec(q.slice(i + 1, i + 40));
+        out.push(q.slice(start, i + 1) + (m ? ` ${m[1]}` : ''));
+      }
+    }
+  }
+  return out;
+}
+
+{
+  const patterns = queryPatterns(QUERY);
+  const names = Object.keys(PAT_CAPTURE).length;
+  if (patterns.length !== names)
+    throw new Error(`extract: QUERY has ${patterns.length} patterns, Pat names ${names}`);
+  for (const [k, cap] of Object.entries(PAT_CAPTURE)) {
+    const text = patterns[Number(k)]!;
+    if (!new RegExp(`${cap.replace('.', '\\.')}(?![\\w.])`).test(text))
+      throw new Error(`extract: QUERY pattern ${k} (${Pat[Number(k)]}) has no ${cap}`);
+  }
+}
+
 let parser: Parser | null = null;
 let query: Parser.Query | null = null;
 function getParser(): { parser: Parser; query: Parser.Query } {
@@ -336,24 +426,24 @@ class FileScan {
     const mt = this.mt;
     for (let m = 0; m < mt.count; m++) {
       switch (mt.pattern[m]) {
-        case 0:
+        case Pat.FnDef:
           this.funcDef(m);
           break;
-        case 1:
+        case Pat.RetType:
           this.retTypes.set(this.ident(mt.get(m, 'rt.name')), this.ident(mt.get(m, 'rt.type')));
           break;
-        case 2: {
+        case Pat.Param: {
           const n = mt.get(m, 'p');
           this.params.push({ start: mt.start(n), end: mt.end(n) });
           break;
         }
-        case 3:
+        case Pat.ParamType:
           this.typedVar(m, 'pt.type', 'pt.var', true);
           break;
-        case 4:
+        case Pat.DeclType:
           this.typedVar(m, 'd.type', 'd.var', false);
           break;
-        case 7: {
+        case Pat.DeclList: {
           const list = mt.get(m, 'dl.list');
           this.declLists.set(mt.start(list), {
             type: this.ident(mt.get(m, 'dl.type')),
@@ -361,31 +451,31 @@ class FileScan {
           });
           break;
         }
-        case 9:
+        case Pat.NestedList:
           this.nestedLists.set(mt.start(mt.get(m, 'ni.list')), {
             parent: mt.start(mt.get(m, 'ni.parent')),
             field: this.ident(mt.get(m, 'ni.field')),
           });
           break;
-        case 10: {
+        case Pat.ArrayElemList: {
           const at = mt.start(mt.get(m, 'ae.list'));
           if (!this.nestedLists.has(at))
             this.nestedLists.set(at, { parent: mt.start(mt.get(m, 'ae.parent')), field: '' });
           break;
         }
-        case 15:
+        case Pat.Struct:
           this.structBody(m, 's', 'struct');
           break;
-        case 16:
+        case Pat.Union:
           this.structBody(m, 'u', 'union');
           break;
-        case 17:
+        case Pat.TypedefBody:
           this.structBody(m, 'td', 'typedef');
           break;
-        case 23:
+        case Pat.Alias:
           this.alias(m);
           break;
-        case 18:
+        case Pat.TypedefName:
           this.out.typedefs.push([this.ident(mt.get(m, 'ty.name')), this.ident(mt.get(m, 'ty.struct'))]);
           break;
       }
@@ -574,22 +664,22 @@ class FileScan {
     const out = this.out;
     for (let m = 0; m < mt.count; m++) {
       switch (mt.pattern[m]) {
-        case 5:
+        case Pat.Call:
           this.call(m);
           break;
-        case 6:
+        case Pat.FieldCall:
           this.fieldCall(m);
           break;
-        case 8:
+        case Pat.DesignatedInit:
           this.designatedInit(m);
           break;
-        case 11:
+        case Pat.Assignment:
           this.assignment(m);
           break;
-        case 12:
+        case Pat.Update:
           this.update(m);
           break;
-        case 13: {
+        case Pat.Enum: {
           const body = mt.get(m, 'e.body');
           const name = mt.find(m, 'e.name');
           this.enumName = name >= 0 ? this.ident(name) : null;
@@ -598,17 +688,17 @@ class FileScan {
           this.nextValue = 0n;
           break;
         }
-        case 14:
+        case Pat.Enumerator:
           this.enumerator(m);
           break;
-        case 19: {
+        case Pat.Field: {
           const fname = mt.get(m, 'f.name');
           const sname = this.structAt(mt.start(fname));
           if (sname)
             out.fields.push([sname, this.ident(fname), this.ident(mt.get(m, 'f.type')), mt.row(fname) + 1]);
           break;
         }
-        case 20: {
+        case Pat.Macro: {
           const name = mt.get(m, 'm.name');
           const value = mt.find(m, 'm.value');
           const n = this.ident(name);
@@ -617,12 +707,12 @@ class FileScan {
           out.macros.push([n, mt.row(name) + 1, 0, v === null ? null : clip(v, 200)]);
           break;
         }
-        case 21: {
+        case Pat.FnMacro: {
           const name = mt.get(m, 'mf.name');
           out.macros.push([this.ident(name), mt.row(name) + 1, 1, null]);
           break;
         }
-        case 22:
+        case Pat.Error:
           out.errors++;
           if (out.errorLines.length < 50) out.errorLines.push(mt.row(mt.get(m, 'err')) + 1);
           break;
