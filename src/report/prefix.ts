@@ -118,16 +118,30 @@ export function parsePrefix(raw: string, withTime = true): LinePrefix {
   return otherPrefix(raw, withTime);
 }
 
+/** The index after `[ 12.345678] ` when a plain console line starts at text[i] (parsePrefix's console context), else -1. */
+export function plainConsoleEnd(text: string, i: number): number {
+  if (text.charCodeAt(i) !== 0x5b) return -1;
+  let j = i + 1;
+  let c = text.charCodeAt(j);
+  while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j);
+  const digits = j;
+  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
+  if (j === digits || c !== 0x2e) return -1;
+  const frac = ++j;
+  c = text.charCodeAt(j);
+  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
+  if (j === frac || c !== 0x5d || text.charCodeAt(j + 1) !== 0x20) return -1;
+  return j + 2;
+}
+
 /**
  * Where a console timestamp (`[  271.403835] `) starts after other text on the line, or -1: a
  * program wrote to the console without ending its line (`/init: 384: .: [  271.4] Kernel panic`),
  * and the kernel's line begins at the timestamp. Linear: each `[` is looked at once.
  */
 export function embeddedTimestamp(raw: string): number {
-  for (let b = raw.indexOf('[', 1); b >= 0; b = raw.indexOf('[', b + 1)) {
-    const t = timestampEnd(raw.slice(b, b + 32));
-    if (t > 0 && raw.charCodeAt(b + t) === 0x20) return b;
-  }
+  for (let b = raw.indexOf('[', 1); b >= 0; b = raw.indexOf('[', b + 1))
+    if (plainConsoleEnd(raw, b) >= 0) return b;
   return -1;
 }
 

@@ -2,6 +2,7 @@
 // start a report (so that the lines before it need no parsing), and the char-code walks over plain
 // console lines. Pure functions over a chunk of text; the parser (stream.ts) keeps their state.
 import { ANY_HEADER, INFO_MESSAGES_WITH_STACK, LINUX_OOPSES } from './oopses.ts';
+import { plainConsoleEnd } from './prefix.ts';
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // The fast path's scan for the next possible header (or the console-hangup marker, so that skipped
@@ -95,22 +96,6 @@ export function nextNonConsoleLine(text: string, from: number, limit: number): n
     i = nl + 1;
   }
   return limit;
-}
-
-/** The index after `[ 12.345678] ` when a plain console line starts at text[i] (parsePrefix's console context), else -1. */
-export function plainConsoleEnd(text: string, i: number): number {
-  if (text.charCodeAt(i) !== 0x5b) return -1;
-  let j = i + 1;
-  let c = text.charCodeAt(j);
-  while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j);
-  const digits = j;
-  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
-  if (j === digits || c !== 0x2e) return -1;
-  const frac = ++j;
-  c = text.charCodeAt(j);
-  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++j);
-  if (j === frac || c !== 0x5d || text.charCodeAt(j + 1) !== 0x20) return -1;
-  return j + 2;
 }
 
 /** Whether a line holds one of the info messages that print a stack (see INFO_MESSAGES_WITH_STACK). */

@@ -13,15 +13,9 @@ import {
   isTaskContext,
   type LinePrefix,
   parsePrefix,
-} from './prefix.ts';
-import {
-  hasInfoWithStack,
-  LINE_HOT,
-  nextColonHeader,
-  nextNonConsoleLine,
   plainConsoleEnd,
-  SCAN_LITERALS,
-} from './scan.ts';
+} from './prefix.ts';
+import { hasInfoWithStack, LINE_HOT, nextColonHeader, nextNonConsoleLine, SCAN_LITERALS } from './scan.ts';
 import type { CrashReport } from './types.ts';
 
 export interface ParserOptions {
