@@ -345,22 +345,33 @@ const MODULE_TOKEN = /^[\w-]+(?:\([A-Z+-]+\))?$/;
  * syslog captures wrap it). 0: it does not (or the list is not open), 1: more modules (added),
  * 2: the last of them (`[last unloaded: ...]` follows).
  */
+/**
+ * The module names of a line that continues a wrapped module list (`mod1 mod2(OE) [last unloaded:
+ * m]`), and whether the list ends there; null when the line is not names only (a stack dump's hex
+ * words, the `CPU 1` line of 2.6.x, any other text).
+ */
+export function continuedModules(t: string): { names: string[]; closes: boolean } | null {
+  const last = t.indexOf('[last unloaded');
+  const names = (last >= 0 ? t.slice(0, last) : t)
+    .trim()
+    .split(/\s+/)
+    .filter((x) => x !== '');
+  if (
+    names.length === 0 ||
+    !names.every((x) => MODULE_TOKEN.test(x)) ||
+    names.every((x) => /^[0-9a-f]{8,}$/.test(x)) ||
+    OLD_CPU_LINE.test(t)
+  )
+    return null;
+  return { names, closes: last >= 0 };
+}
+
 function moduleContinuation(open: boolean, t: string, modules: string[]): number {
   if (!open) return 0;
-  const toks = t.trim().split(/\s+/);
-  const last = t.indexOf('[last unloaded');
-  const body = last >= 0 ? t.slice(0, last).trim().split(/\s+/) : toks;
-  const words = body.filter((x) => x !== '');
-  if (
-    words.length > 0 &&
-    words.every((x) => MODULE_TOKEN.test(x)) &&
-    !words.every((x) => /^[0-9a-f]{8,}$/.test(x)) &&
-    !OLD_CPU_LINE.test(t)
-  ) {
-    for (const x of body) if (x !== '') modules.push(cleanModule(x));
-    return last >= 0 ? 2 : 1;
-  }
-  return 0;
+  const c = continuedModules(t);
+  if (c === null) return 0;
+  for (const x of c.names) modules.push(cleanModule(x));
+  return c.closes ? 2 : 1;
 }
 
 /** The modules named in `text` (whitespace-separated), appended to `modules`. */

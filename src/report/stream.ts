@@ -3,7 +3,8 @@
 // Memory is bounded by the window, the number of open reports and the per-report line cap, not by
 // the size of the log. Work per line is constant except when a report closes (linear in its size).
 import { buildReport, type ReportLine } from './build.ts';
-import { INFO_MESSAGES_WITH_STACK, matchOops, type Oops, REPORT_START_IGNORES } from './oopses.ts';
+import { continuedModules } from './fields.ts';
+import { matchOops, type Oops, REPORT_START_IGNORES } from './oopses.ts';
 import {
   CONTEXT_CONSOLE,
   CONTEXT_NONE,
@@ -393,7 +394,7 @@ export class CrashLogParser {
       for (const r of this.open) if (shared || r.context === context) this.toTail(r);
       return oops;
     }
-    if (this.open.length > 0 && INFO_MESSAGES_WITH_STACK.some((m) => raw.includes(m))) {
+    if (this.open.length > 0 && hasInfoWithStack(raw)) {
       const owner = this.ownerOf(context);
       if (owner) this.toTail(owner);
     }
@@ -570,24 +571,9 @@ function appendCapped(a: string, b: string): string {
   return (a + b).slice(0, MAX_LINE_CHARS + 1);
 }
 
-// Module names with taint marks (`vboxdrv(OE)`), space-separated, optionally `[last unloaded: m]`.
-// Linear: each repetition starts with whitespace, which a name cannot hold.
-const MODULE_WORDS =
-  /^\s*[\w-]+(?:\([A-Z+-]+\))?(?:\s+[\w-]+(?:\([A-Z+-]+\))?)*\s*(?:\[last unloaded: [\w-]+\]\s*)?$/;
-/** A stack dump line (`ffff8801c4b49e88 ffffffffa0646487 ...`) also consists of words. */
-const HEX_WORD = /^\s*[0-9a-f]{8,}(?:\s|$)/;
-
-/** 2.6.x x86_64 prints `CPU 1 ` on a line of its own after the module list. */
-const OLD_CPU_LINE = /^\s*CPU \d+\s*$/;
-
-/** Whether a line continues a module list (names only; not a stack dump or `CPU 1`). */
-function isModuleWords(text: string): boolean {
-  return MODULE_WORDS.test(text) && !HEX_WORD.test(text) && !OLD_CPU_LINE.test(text);
-}
-
 /** Whether a report's newest line, `text`, is (part of) its module list. */
 function isModuleLine(r: OpenReport, text: string): boolean {
-  return text.includes('Modules linked in:') || (r.inModules && isModuleWords(text));
+  return text.includes('Modules linked in:') || (r.inModules && continuedModules(text) !== null);
 }
 
 /**
@@ -599,7 +585,7 @@ function isModuleLine(r: OpenReport, text: string): boolean {
 function continuesModules(r: OpenReport, text: string, lineNo: number): boolean {
   if (r.context !== CONTEXT_CONSOLE || r.tail) return false;
   if (text.includes('Modules linked in:')) return lineNo - r.lastSeen <= 3;
-  return r.inModules && r.lastSeen === lineNo - 1 && isModuleWords(text);
+  return r.inModules && r.lastSeen === lineNo - 1 && continuedModules(text) !== null;
 }
 
 /** Whether a line matches one of the oops's formats, not counting catch-alls for cut lines. */
