@@ -127,15 +127,25 @@ describe.each(dialects())('upgrade from schema 3 on %s', (dialect) => {
         const opts = await sql<{ reloptions: string[] | null }>`
           select reloptions from pg_class where relname = 'crashes'`.execute(store.opened.db);
         expect(opts.rows[0]?.reloptions).toContain('toast_tuple_target=4080');
-        // Migration 9: the crash's host checked through its log, one key (log_id, host_id).
+        // Migrations 9 and 10: the crash's host is checked through its log, (log_id, host_id),
+        // and the hot references are checked per statement by triggers, not per row by keys.
         const keys = await sql<{ conname: string }>`
-          select conname from pg_constraint where conrelid = 'crashes'::regclass and contype = 'f'`.execute(
-          store.opened.db,
+          select conname from pg_constraint where conrelid in ('crashes'::regclass, 'logs'::regclass)
+            and contype = 'f'`.execute(store.opened.db);
+        expect(keys.rows).toEqual([]);
+        const triggers = await sql<{ tgname: string }>`
+          select tgname from pg_trigger where not tgisinternal order by tgname`.execute(store.opened.db);
+        expect(triggers.rows.map((r) => r.tgname)).toEqual(
+          expect.arrayContaining([
+            'crashes_refs_insert',
+            'crashes_refs_update',
+            'logs_refs_insert',
+            'buckets_referenced_delete',
+            'kernels_referenced_delete',
+            'logs_referenced_delete',
+            'hosts_referenced_delete',
+          ]),
         );
-        const names = keys.rows.map((r) => r.conname);
-        expect(names).toContain('crashes_log_host_fkey');
-        expect(names).not.toContain('crashes_host_id_fkey');
-        expect(names).not.toContain('crashes_log_id_fkey');
       }
       const kept = await store.getCrash(oldId);
       expect(kept?.report).toEqual(other.report);
