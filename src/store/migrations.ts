@@ -299,10 +299,10 @@ const MIGRATIONS: Migration[] = [
       if (d !== 'postgres') return;
       await sql.raw(PG_REFERENCE_TRIGGERS).execute(db);
       await sql`alter table crashes
-        drop constraint crashes_log_host_fkey,
-        drop constraint crashes_kernel_id_fkey,
-        drop constraint crashes_bucket_id_fkey`.execute(db);
-      await sql`alter table logs drop constraint logs_host_id_fkey`.execute(db);
+        drop constraint if exists crashes_log_host_fkey,
+        drop constraint if exists crashes_kernel_id_fkey,
+        drop constraint if exists crashes_bucket_id_fkey`.execute(db);
+      await sql`alter table logs drop constraint if exists logs_host_id_fkey`.execute(db);
     },
   },
 ];
