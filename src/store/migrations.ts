@@ -346,45 +346,51 @@ const PG_REFS: PgRef[] = [
  * are counted, and the parent rows found are counted and locked FOR KEY SHARE in one statement
  * (as a foreign key check locks each: no other transaction can delete or re-key them until this
  * one ends). Fewer found than referenced means one is missing, or was deleted meanwhile (a
- * locking read skips rows whose deletion committed while it waited).
+ * locking read skips rows whose deletion committed while it waited). After an UPDATE only the
+ * references that no old row held are checked (as a foreign key skips unchanged keys): a moved
+ * crash's bucket, not its log and kernel again; a reference an old row held needs no lock, since
+ * a committed row held it and still does until this transaction commits.
  */
-function pgRefCheck(r: PgRef): string {
+function pgRefCheck(r: PgRef, op: 'insert' | 'update'): string {
+  const cols = r.cols.map(([c]) => c).join(', ');
   const notNull = r.cols.map(([c]) => `${c} is not null`).join(' and ');
-  const keys = `(select distinct ${r.cols.map(([c]) => c).join(', ')} from new_rows where ${notNull}) k`;
+  const keys =
+    op === 'insert'
+      ? `(select distinct ${cols} from new_rows where ${notNull}) k`
+      : `(select ${cols} from new_rows where ${notNull} except select ${cols} from old_rows) k`;
   const on = r.cols.map(([c, p]) => `p.${p} = k.${c}`).join(' and ');
-  const missing = r.cols.map(([c, p]) => `p.${p} = n.${c}`).join(' and ');
-  const list = r.cols.map(([c]) => c).join(', ');
   const values = r.cols.map(([c]) => `bad.${c}`).join(', ');
   return `
   select count(*) into want from ${keys};
-  select count(*) into got from (select 1 from ${r.parent} p join ${keys} on ${on} for key share of p) x;
-  if got < want then
-    select ${r.cols.map(([c]) => `n.${c}`).join(', ')} into bad from new_rows n
-      where ${r.cols.map(([c]) => `n.${c} is not null`).join(' and ')}
-        and not exists (select 1 from ${r.parent} p where ${missing}) limit 1;
-    raise foreign_key_violation using
-      message = 'insert or update on table "${r.child}" violates foreign key constraint "${r.constraint}"',
-      detail = format('Key (${list})=(%s) is not present in table "${r.parent}".', concat_ws(', ', ${values}));
+  if want > 0 then
+    select count(*) into got from (select 1 from ${r.parent} p join ${keys} on ${on} for key share of p) x;
+    if got < want then
+      select k.* into bad from ${keys} where not exists (select 1 from ${r.parent} p where ${on}) limit 1;
+      raise foreign_key_violation using
+        message = 'insert or update on table "${r.child}" violates foreign key constraint "${r.constraint}"',
+        detail = format('Key (${cols})=(%s) is not present in table "${r.parent}".', concat_ws(', ', ${values}));
+    end if;
   end if;`;
 }
 
-/** The trigger function that checks every reference of a child table's new rows. */
+/** The trigger functions that check every reference of a child table's new or changed rows. */
 function pgRefFunction(child: string): string {
-  return `
-create function ktriage_${child}_refs() returns trigger language plpgsql ${PG_INDEX_PROBES} as $f$
+  const fn = (op: 'insert' | 'update') => `
+create function ktriage_${child}_refs_${op}() returns trigger language plpgsql ${PG_INDEX_PROBES} as $f$
 declare
   want bigint;
   got bigint;
   bad record;
 begin${PG_REFS.filter((r) => r.child === child)
-    .map(pgRefCheck)
+    .map((r) => pgRefCheck(r, op))
     .join('')}
   return null;
-end $f$;
+end $f$;`;
+  return `${fn('insert')}${fn('update')}
 create trigger ${child}_refs_insert after insert on ${child} referencing new table as new_rows
-  for each statement execute function ktriage_${child}_refs();
-create trigger ${child}_refs_update after update on ${child} referencing new table as new_rows
-  for each statement execute function ktriage_${child}_refs();
+  for each statement execute function ktriage_${child}_refs_insert();
+create trigger ${child}_refs_update after update on ${child} referencing old table as old_rows new table as new_rows
+  for each statement execute function ktriage_${child}_refs_update();
 `;
 }
 
@@ -428,8 +434,8 @@ begin
     into joined, shown from generate_subscripts(ccols, 1) i;
   if tg_op = 'UPDATE' then
     -- Only the keys that changed (no new row has them) are gone.
-    select string_agg(format('n.%I = q.%I', p, p), ' and ') into same from unnest(pcols) p;
-    gone := format('(select q.* from old_rows q where not exists (select 1 from new_rows n where %s))', same);
+    select string_agg(format('%I', p), ', ') into same from unnest(pcols) p;
+    gone := format('(select %s from old_rows except select %s from new_rows)', same, same);
   end if;
   execute format('select %s from %s o where exists (select 1 from %I c where %s) limit 1', shown, gone, child, joined)
     into k;

@@ -252,6 +252,31 @@ describe.runIf(dialects().includes('postgres'))(
       ).toEqual([]);
     });
 
+    it("moving a crash to another bucket checks the new bucket only, not the crash's log and kernel again", async () => {
+      const [locker, mover] = clients as [pg.Client, pg.Client];
+      const bucket = await s.spareBucket();
+      // Another transaction holds the crash's log and kernel rows exclusively: a check of those
+      // references would wait for it (FOR KEY SHARE conflicts with FOR UPDATE).
+      await locker.query('begin');
+      try {
+        await locker.query('select 1 from logs where id = $1 for update', [s.crash.log_id]);
+        await locker.query('select 1 from kernels where id = $1 for update', [s.crash.kernel_id]);
+        const moved = mover
+          .query('update crashes set bucket_id = $1 where id = $2', [bucket, s.crash.id])
+          .then(
+            () => 'moved',
+            (e: { code?: string }) => e.code,
+          );
+        expect(await pendingAfter(moved, 2000)).toBe(false);
+        expect(await moved).toBe('moved');
+      } finally {
+        // A failed check must not leave the rows locked for the next tests (the move, if it
+        // waits, goes through then).
+        await locker.query('rollback');
+      }
+      await mover.query('update crashes set bucket_id = $1 where id = $2', [s.crash.bucket_id, s.crash.id]);
+    });
+
     it('a writer whose referenced row survives a rolled-back delete goes in', async () => {
       const [writer, deleter] = clients as [pg.Client, pg.Client];
       const bucket = await s.spareBucket();
