@@ -235,18 +235,26 @@ describe.runIf(dialects().includes('postgres'))(
       expect(rows).toEqual([{ bucket_id: bucket }]);
     });
 
-    it('a writer waits for a delete of the row it refers to, then is refused once the delete is committed', async () => {
+    /**
+     * A writer inserting a crash into a bucket that another transaction is deleting: the writer
+     * waits for that transaction; what the writer gets once it ends with `end`.
+     */
+    const insertDuringDelete = async (hash: string, end: 'commit' | 'rollback') => {
       const [writer, deleter] = clients as [pg.Client, pg.Client];
       const bucket = await s.spareBucket();
       await deleter.query('begin');
       await deleter.query('delete from buckets where id = $1', [bucket]);
-      const ins = insertCrash(writer, bucket, 'concurrent-2').then(
+      const ins = insertCrash(writer, bucket, hash).then(
         () => 'inserted',
         (e: { code?: string }) => e.code,
       );
       expect(await pendingAfter(ins)).toBe(true);
-      await deleter.query('commit');
-      expect(await ins).toBe('23503');
+      await deleter.query(end);
+      return ins;
+    };
+
+    it('a writer waits for a delete of the row it refers to, then is refused once the delete is committed', async () => {
+      expect(await insertDuringDelete('concurrent-2', 'commit')).toBe('23503');
       expect(
         await s.d.selectFrom('crashes').select('id').where('content_hash', '=', 'concurrent-2').execute(),
       ).toEqual([]);
@@ -278,17 +286,7 @@ describe.runIf(dialects().includes('postgres'))(
     });
 
     it('a writer whose referenced row survives a rolled-back delete goes in', async () => {
-      const [writer, deleter] = clients as [pg.Client, pg.Client];
-      const bucket = await s.spareBucket();
-      await deleter.query('begin');
-      await deleter.query('delete from buckets where id = $1', [bucket]);
-      const ins = insertCrash(writer, bucket, 'concurrent-3').then(
-        () => 'inserted',
-        (e: { code?: string }) => e.code,
-      );
-      expect(await pendingAfter(ins)).toBe(true);
-      await deleter.query('rollback');
-      expect(await ins).toBe('inserted');
+      expect(await insertDuringDelete('concurrent-3', 'rollback')).toBe('inserted');
     });
   },
 );
