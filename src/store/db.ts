@@ -192,7 +192,7 @@ function usePreparedStatements(client: import('pg').PoolClient): void {
 }
 
 /** Page size of new SQLite databases (see openDb). */
-export const SQLITE_PAGE_SIZE = 16384;
+export const SQLITE_PAGE_SIZE = 32768;
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
@@ -235,10 +235,12 @@ export async function openDb(url?: string | null): Promise<OpenedDb> {
   try {
     const fresh = !existsSync(file) || statSync(file).size === 0;
     conn = new Sqlite(file, { timeout: 60_000 });
-    // A new database gets 16 KiB pages: a crash row is ~4 KB (raw text, report), so with the
-    // default 4 KiB pages nearly every row spilled into an overflow page of its own; measured
-    // ~35% less CPU per inserted row. The page size can only be chosen before the first write
-    // (and not at all once in WAL mode), so existing databases keep theirs.
+    // A new database gets 32 KiB pages: a crash row is ~4 KB (raw text, report), so with the
+    // default 4 KiB pages nearly every row spilled into an overflow page of its own (16 KiB
+    // measured ~35% less CPU per inserted row than 4 KiB); 32 KiB wrote a batch in fewer, larger
+    // WAL frames: ingest ~7% faster than 16 KiB in paired runs (8 KiB slower, 64 KiB no better).
+    // The page size can only be chosen before the first write (and not at all once in WAL mode),
+    // so existing databases keep theirs.
     if (fresh) conn.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
     conn.pragma('journal_mode = WAL');
   } catch (err) {

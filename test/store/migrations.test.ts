@@ -221,7 +221,7 @@ describe.each(dialects())('crash row references on %s', (dialect) => {
 });
 
 describe('SQLite page size', () => {
-  it('new databases get 16 KiB pages; an existing 4 KiB database keeps its pages and works', async () => {
+  it('new databases get 32 KiB pages; an existing 4 KiB database keeps its pages and works', async () => {
     const fresh = await freshDb('sqlite');
     const old = await freshDb('sqlite');
     try {
