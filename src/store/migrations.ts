@@ -394,75 +394,59 @@ create trigger ${child}_refs_update after update on ${child} referencing old tab
 `;
 }
 
-/** The parent side of a reference: no delete, key change or truncate that strands a child row. */
-function pgParentTriggers(r: PgRef): string {
-  const args = `'${r.child}', '${r.cols.map(([c]) => c).join(',')}', '${r.cols.map(([, p]) => p).join(',')}', '${r.constraint}'`;
+/**
+ * The parent side of a reference: after a DELETE or an UPDATE, no child row may still refer to a
+ * key that is gone (after an UPDATE, the keys no new row has); a TRUNCATE is refused while the
+ * child table has rows. The check reads with a fresh snapshot, so it sees the children of the
+ * writers whose locks the DELETE waited for.
+ */
+function pgParentFunction(r: PgRef): string {
+  const fn = `ktriage_${r.parent}_referenced`;
+  const keys = r.cols.map(([, p]) => p).join(', ');
+  const joined = r.cols.map(([c, p]) => `c.${c} = o.${p}`).join(' and ');
+  const shown = r.cols.map(([, p]) => `o.${p}::text`).join(" || ', ' || ");
+  const referenced = (gone: string) =>
+    `select ${shown} into k from ${gone} o where exists (select 1 from ${r.child} c where ${joined}) limit 1;`;
   return `
+create function ${fn}() returns trigger language plpgsql ${PG_INDEX_PROBES} as $f$
+declare
+  k text;
+begin
+  if tg_op = 'TRUNCATE' then
+    if exists (select 1 from ${r.child}) then
+      raise foreign_key_violation using
+        message = 'cannot truncate table ${r.parent}: table ${r.child} refers to it (constraint ${r.constraint})',
+        hint = 'Empty table ${r.child} first.';
+    end if;
+    return null;
+  end if;
+  if tg_op = 'DELETE' then
+    ${referenced('old_rows')}
+  else
+    ${referenced(`(select ${keys} from old_rows except select ${keys} from new_rows)`)}
+  end if;
+  if k is not null then
+    raise foreign_key_violation using
+      message = 'update or delete on table ${r.parent} violates foreign key constraint ${r.constraint} on table ${r.child}',
+      detail = format('Key (${keys})=(%s) is still referenced from table ${r.child}.', k);
+  end if;
+  return null;
+end $f$;
 create trigger ${r.parent}_referenced_delete after delete on ${r.parent} referencing old table as old_rows
-  for each statement execute function ktriage_still_referenced(${args});
+  for each statement execute function ${fn}();
 create trigger ${r.parent}_referenced_update after update on ${r.parent}
   referencing old table as old_rows new table as new_rows
-  for each statement execute function ktriage_still_referenced(${args});
+  for each statement execute function ${fn}();
 create trigger ${r.parent}_referenced_truncate before truncate on ${r.parent}
-  for each statement execute function ktriage_truncate_guard(${args});
+  for each statement execute function ${fn}();
 `;
 }
 
 /**
- * Migration 10's functions and triggers (PostgreSQL). Child side (crashes, logs): after each
- * INSERT or UPDATE statement, pgRefCheck for each reference. Parent side: after a DELETE or a
- * key-changing UPDATE, no child row may still refer to a removed key (the check reads with a fresh
- * snapshot, so it sees the children of writers whose locks the DELETE waited for); TRUNCATE of
- * a parent is refused while its child table has rows.
+ * Migration 10's functions and triggers (PostgreSQL): pgRefFunction for each child table
+ * (crashes, logs), pgParentFunction for each parent.
  */
-const PG_REFERENCE_TRIGGERS = `${pgRefFunction('crashes')}${pgRefFunction('logs')}
--- Arguments: child table, its referencing columns, the parent's key columns (comma lists, in
--- the same order), the constraint's name.
-create function ktriage_still_referenced() returns trigger language plpgsql ${PG_INDEX_PROBES} as $f$
-declare
-  child text := tg_argv[0];
-  ccols text[] := string_to_array(tg_argv[1], ',');
-  pcols text[] := string_to_array(tg_argv[2], ',');
-  joined text;
-  shown text;
-  same text;
-  gone text := 'old_rows';
-  k text;
-begin
-  select string_agg(format('c.%I = o.%I', ccols[i], pcols[i]), ' and '),
-         string_agg(format('o.%I::text', pcols[i]), ' || '', '' || ')
-    into joined, shown from generate_subscripts(ccols, 1) i;
-  if tg_op = 'UPDATE' then
-    -- Only the keys that changed (no new row has them) are gone.
-    select string_agg(format('%I', p), ', ') into same from unnest(pcols) p;
-    gone := format('(select %s from old_rows except select %s from new_rows)', same, same);
-  end if;
-  execute format('select %s from %s o where exists (select 1 from %I c where %s) limit 1', shown, gone, child, joined)
-    into k;
-  if k is not null then
-    raise foreign_key_violation using
-      message = format('update or delete on table %I violates foreign key constraint %I on table %I',
-        tg_table_name, tg_argv[3], child),
-      detail = format('Key (%s)=(%s) is still referenced from table %I.', array_to_string(pcols, ', '), k, child);
-  end if;
-  return null;
-end $f$;
-
-create function ktriage_truncate_guard() returns trigger language plpgsql as $f$
-declare
-  used boolean;
-begin
-  execute format('select exists (select 1 from %I)', tg_argv[0]) into used;
-  if used then
-    raise foreign_key_violation using
-      message = format('cannot truncate table %I: table %I refers to it (constraint %I)',
-        tg_table_name, tg_argv[0], tg_argv[3]),
-      hint = format('Empty table %I first.', tg_argv[0]);
-  end if;
-  return null;
-end $f$;
-
-${PG_REFS.map(pgParentTriggers).join('')}`;
+const PG_REFERENCE_TRIGGERS = `${pgRefFunction('crashes')}${pgRefFunction('logs')}${PG_REFS.map(pgParentFunction).join('')}`;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
