@@ -13,6 +13,7 @@ import type { KyselyStore } from '../../src/store/store.ts';
 import { dialects, freshDb, shared, type TestDb } from './helpers.ts';
 
 const machineA = readFileSync(join(shared, 'seed/machine-a.log'), 'utf8');
+const machineB = readFileSync(join(shared, 'seed/machine-b.log'), 'utf8');
 const FK = /foreign key/i;
 
 /** A store holding the seed's crash (host A), and the ids around it. */
@@ -63,6 +64,20 @@ describe.each(dialects())('references on %s', (dialect) => {
   afterAll(async () => {
     await s?.store.close();
     await db?.drop();
+  });
+
+  it("refuses a crash whose log, host or kernel does not exist, or (PostgreSQL) whose host is not its log's", async () => {
+    const { store, d, copy } = s;
+    await store.ingestLog({ text: machineB, host: 'B', source: 'machine-b.log' });
+    const hostB = await d.selectFrom('hosts').select('id').where('name', '=', 'B').executeTakeFirstOrThrow();
+    await expect(copy({ log_id: 999_999 })).rejects.toThrow(FK);
+    await expect(copy({ host_id: 999_999 })).rejects.toThrow(FK);
+    await expect(copy({ kernel_id: 999_999 })).rejects.toThrow(FK);
+    // Another existing host than the log's: PostgreSQL's (log_id, host_id) key refuses it.
+    if (dialect === 'postgres') await expect(copy({ host_id: hostB.id })).rejects.toThrow(FK);
+    // The same row with its own references goes in (the refusals above were the references).
+    await copy({});
+    expect((await store.stats()).crashes).toBe(3);
   });
 
   it('refuses new crash rows naming a missing bucket, also in a multi-row insert with good rows', async () => {
